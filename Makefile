@@ -1,0 +1,41 @@
+# Quick start: `make run` (set up, ingest the sample article, serve http://127.0.0.1:7860)
+# and `make test` (set up, run every test).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test lint eval bench train clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned, so pip takes the CPU wheel on this machine and never a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m ingest --quiet data/articles
+	$(PY) -m assistant serve
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check assistant ingest tests bench
+	$(PY) -m ruff format --check assistant ingest tests bench
+
+eval: install
+	$(PY) -m assistant.eval ../shared/eval/seed_qa.jsonl --baselines
+
+train: install
+	$(PY) -m assistant.train
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,91 @@
+"""The records that flow from ingest to answer: sentences in, citations and answers out.
+
+Every record is a frozen, slotted dataclass with tuples rather than lists, so that a value
+handed to a caller can never be changed behind the store's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of a cleaned article; ``text == cleaned_text[start:end]``."""
+
+    text: str
+    index: int  # position among the article's sentences, from 0
+    paragraph: int  # position of its paragraph in the cleaned text, from 0
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A cleaned article ready to store: its text, its sentences and where it came from."""
+
+    article_id: str
+    title: str
+    source: str
+    text: str  # the cleaned text the sentence offsets point into
+    sentences: tuple[Sentence, ...]
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInfo:
+    """What the store knows about an ingested article, without its sentences."""
+
+    article_id: str
+    title: str
+    source: str
+    sentence_count: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A sentence quoted in an answer; ``score`` is a similarity, higher is better."""
+
+    text: str
+    article_id: str
+    title: str
+    sentence_index: int
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        """The citation as plain JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An extractive answer: ``text`` carries [n] markers for ``citations[n - 1]``.
+
+    When ``abstained`` is true the articles do not answer the question, ``text`` says so
+    and ``citations`` is empty.
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    abstained: bool = False
+
+    def as_text(self, heading: str = "Cited sentences") -> str:
+        """The answer and, beneath, its numbered cited sentences with their article titles."""
+        if self.abstained:
+            return self.text
+        lines = [self.text, "", f"{heading}:"]
+        for n, c in enumerate(self.citations, 1):
+            lines.append(f"[{n}] {c.text}")
+            lines.append(f"    — {c.title}, sentence {c.sentence_index + 1}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The answer as plain JSON-ready data."""
+        return {
+            "text": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+        }

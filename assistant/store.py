@@ -1,0 +1,271 @@
+"""The Chroma store: the one module that knows collection names, metadata keys, id format
+and distance space, so that the writer (ingest) and the reader (retrieval) cannot drift.
+
+Two collections live in it:
+
+- ``sentences``: one record per sentence, its embedding, its text as the document and its
+  place in the article as metadata (cosine space; similarity = 1 - distance).
+- ``articles``: one record per article, the cleaned text as the document, its title, source,
+  sentence count and content hash as metadata. This registry is the source of truth for
+  what is visible: a sentence counts only when its content hash is its article's current
+  one, so a replacement becomes visible all at once and an interrupted ingest never shows
+  half an article.
+
+The ``articles`` collection's metadata carries a ``generation`` token, renewed on every
+change, so readers can tell cheaply whether their in-memory copy is stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.data import Article, ArticleInfo, Sentence
+from assistant.errors import StoreError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SENTENCES = "sentences"
+ARTICLES = "articles"
+PAGE = 5000  # records per get() page, below every server's batch limit
+
+# metadata keys of a sentence record
+ARTICLE_ID = "article_id"
+TITLE = "title"
+SOURCE = "source"
+SENTENCE_INDEX = "sentence_index"
+PARAGRAPH_INDEX = "paragraph_index"
+START = "start"
+END = "end"
+CONTENT_HASH = "content_hash"
+# metadata keys of an article record, besides title, source and content hash
+SENTENCE_COUNT = "sentence_count"
+PENDING = "pending_cleanup"  # old sentences may still need deleting
+GENERATION = "generation"
+_ARTICLE_VECTOR = [1.0]  # the registry is never searched, but Chroma wants a vector
+
+
+def sentence_id(article_id: str, content_hash: str, index: int) -> str:
+    """The id of a sentence record: derived from the article and its content, never a counter."""
+    return f"{article_id}:{content_hash[:16]}:{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSentence:
+    """A sentence record as read back from the store."""
+
+    id: str
+    text: str
+    article_id: str
+    title: str
+    sentence_index: int
+    paragraph_index: int
+    start: int
+    end: int
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.remote:
+            headers = {}
+            if settings.chroma_auth_token:
+                headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                headers=headers,
+                settings=chroma_settings,
+            )
+        settings.store.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
+    except Exception as e:  # chromadb raises plain ValueError/ConnectionError and others
+        raise StoreError(f"cannot open the store at {settings.store_label}: {e}") from e
+
+
+class Store:
+    """Reads and writes articles and sentences in one Chroma database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.label = settings.store_label
+        self._client = _client(settings)
+        try:
+            self._sentences = self._client.get_or_create_collection(
+                SENTENCES, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+            self._articles = self._client.get_or_create_collection(ARTICLES, embedding_function=None)
+        except Exception as e:
+            raise StoreError(f"cannot open the collections in {self.label}: {e}") from e
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def generation(self) -> str:
+        """A token that changes whenever an article is added, replaced or removed."""
+        metadata = self._client.get_collection(ARTICLES, embedding_function=None).metadata
+        return str((metadata or {}).get(GENERATION, ""))
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every visible article, in title order."""
+        found = []
+        for ids, metadatas in self._article_pages():
+            found += [_article_info(i, m) for i, m in zip(ids, metadatas, strict=True)]
+        return sorted(found, key=lambda a: (a.title.lower(), a.article_id))
+
+    def article(self, article_id: str) -> ArticleInfo | None:
+        """The article with this id, or None."""
+        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        return _article_info(got["ids"][0], got["metadatas"][0])
+
+    def article_with_content(self, content_hash: str) -> ArticleInfo | None:
+        """An article whose content hash is ``content_hash`` (a duplicate's original), or None."""
+        got = self._articles.get(where={CONTENT_HASH: content_hash}, include=["metadatas"], limit=1)
+        if not got["ids"]:
+            return None
+        return _article_info(got["ids"][0], got["metadatas"][0])
+
+    def article_text(self, article_id: str) -> str | None:
+        """The cleaned text of an article (what citation offsets point into), or None."""
+        got = self._articles.get(ids=[article_id], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def sentence_pages(self) -> Iterator[tuple[list[StoredSentence], np.ndarray]]:
+        """Every visible sentence (its article's current version) with its embedding, by pages."""
+        current = {a.article_id: a.content_hash for a in self.articles()}
+        offset = 0
+        while True:
+            got = self._sentences.get(
+                include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset
+            )
+            if not got["ids"]:
+                return
+            offset += len(got["ids"])
+            keep = [
+                k
+                for k, meta in enumerate(got["metadatas"])
+                if current.get(meta[ARTICLE_ID]) == meta[CONTENT_HASH]
+            ]
+            sentences = [
+                StoredSentence(
+                    id=got["ids"][k],
+                    text=got["documents"][k],
+                    article_id=(meta := got["metadatas"][k])[ARTICLE_ID],
+                    title=meta[TITLE],
+                    sentence_index=meta[SENTENCE_INDEX],
+                    paragraph_index=meta[PARAGRAPH_INDEX],
+                    start=meta[START],
+                    end=meta[END],
+                )
+                for k in keep
+            ]
+            yield sentences, np.asarray(got["embeddings"], dtype=np.float32)[keep]
+
+    def nearest(
+        self, embedding: np.ndarray, k: int, article_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest sentence ids with their cosine similarity, higher is more similar."""
+        where = {ARTICLE_ID: {"$in": list(article_ids)}} if article_ids else None
+        n = min(k, self._sentences.count())
+        if n == 0:
+            return []
+        got = self._sentences.query(
+            query_embeddings=[embedding], n_results=n, where=where, include=["distances"]
+        )
+        # Chroma's cosine space gives distance = 1 - cosine similarity.
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def sentence_count(self) -> int:
+        """Sentence records in the store, including any not yet (or no longer) visible."""
+        return self._sentences.count()
+
+    def _article_pages(self) -> Iterator[tuple[list, list]]:
+        offset = 0
+        while True:
+            got = self._articles.get(include=["metadatas"], limit=PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got["metadatas"]
+            offset += len(got["ids"])
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write_sentences(self, items: Sequence[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
+        """Write sentences with their embeddings (invisible until :meth:`commit_article`)."""
+        self._sentences.upsert(
+            ids=[sentence_id(a.article_id, a.content_hash, s.index) for a, s in items],
+            embeddings=embeddings,
+            documents=[s.text for _, s in items],
+            metadatas=[
+                {
+                    ARTICLE_ID: a.article_id,
+                    TITLE: a.title,
+                    SOURCE: a.source,
+                    SENTENCE_INDEX: s.index,
+                    PARAGRAPH_INDEX: s.paragraph,
+                    START: s.start,
+                    END: s.end,
+                    CONTENT_HASH: a.content_hash,
+                }
+                for a, s in items
+            ],
+        )
+
+    def commit_article(self, article: Article) -> None:
+        """Make the written sentences of ``article`` visible, then drop its older versions."""
+        metadata = {
+            TITLE: article.title,
+            SOURCE: article.source,
+            SENTENCE_COUNT: len(article.sentences),
+            CONTENT_HASH: article.content_hash,
+        }
+        self._articles.upsert(
+            ids=[article.article_id],
+            embeddings=[_ARTICLE_VECTOR],
+            documents=[article.text],
+            metadatas=[{**metadata, PENDING: True}],
+        )
+        self.finish_article(article.article_id, article.content_hash)
+
+    def finish_article(self, article_id: str, content_hash: str) -> None:
+        """Delete sentences of other versions of an article and clear its pending mark."""
+        self._sentences.delete(
+            where={"$and": [{ARTICLE_ID: article_id}, {CONTENT_HASH: {"$ne": content_hash}}]}
+        )
+        self._articles.update(ids=[article_id], metadatas=[{PENDING: False}])
+
+    def needs_finishing(self, article_id: str) -> bool:
+        """True when an earlier run stopped between showing an article and cleaning up."""
+        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        return bool(got["ids"]) and bool(got["metadatas"][0].get(PENDING))
+
+    def remove_article(self, article_id: str) -> bool:
+        """Remove an article and its sentences; False when there was nothing to remove."""
+        known = bool(self._articles.get(ids=[article_id], include=[])["ids"])
+        self._articles.delete(ids=[article_id])  # invisible from here on
+        leftovers = self._sentences.get(where={ARTICLE_ID: article_id}, include=[], limit=1)
+        self._sentences.delete(where={ARTICLE_ID: article_id})
+        return known or bool(leftovers["ids"])
+
+    def touch(self) -> None:
+        """Renew the generation token so that readers reload."""
+        self._articles.modify(metadata={GENERATION: uuid.uuid4().hex})
+
+
+def _article_info(article_id: str, metadata: dict) -> ArticleInfo:
+    return ArticleInfo(
+        article_id=article_id,
+        title=metadata[TITLE],
+        source=metadata[SOURCE],
+        sentence_count=metadata[SENTENCE_COUNT],
+        content_hash=metadata[CONTENT_HASH],
+    )

@@ -1,0 +1,208 @@
+"""``python -m assistant.train``: fit the models shipped in ``assistant/ranker.json``.
+
+- Ranker: a linear score over :data:`~assistant.ranker.FEATURES`, fitted with a listwise
+  softmax loss (the probability the model gives to the gold sentences among each
+  question's candidates) on the questions of ``squad-v1.1-dev-a.json``.
+- Abstention: logistic regression over :data:`~assistant.answerer.ABSTAIN_FEATURES`
+  (answerable or not) on ``squad-v2.0-dev-a.json``, the seed questions, and questions
+  the store cannot answer because their article is not in it (v1.1 questions about
+  articles missing from the v2 file, asked against the v2 store). Its threshold
+  is the one with the best answer-or-abstain accuracy on the v2 file among those that cost
+  its answerable questions at most ``--max-hit-loss`` of hit@1 and answer every seed
+  question right (answered when answerable, abstained on otherwise).
+
+Everything runs through the product's own ingest and retrieval, so the features seen in
+training are the features seen when answering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from assistant.answerer import ABSTAIN_FEATURES, ExtractiveAnswerer, abstain_features, rank
+from assistant.eval import Case, Dataset, _hits, load_dataset, prepare_store
+from assistant.ranker import FEATURES, MODEL_FILE, LinearModel, Question, features
+from assistant.settings import PROJECT_ROOT, Settings
+
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+
+
+@dataclass
+class Example:
+    """One question's candidates: their features, which are gold, and what ranking needs."""
+
+    x: np.ndarray
+    gold: np.ndarray
+    answerable: bool
+    corpus: object
+    question: Question
+    documents: list
+
+
+def collect(dataset: Dataset, folder: Path, extra: tuple[Case, ...] = ()) -> list[Example]:
+    """Ingest the dataset into a fresh store and gather each question's candidates.
+
+    ``extra`` cases are asked against the same store after the dataset's own.
+    """
+    settings = prepare_store(dataset, folder, Settings())
+    answerer = ExtractiveAnswerer(settings)
+    examples = []
+    for case in (*dataset.cases, *extra):
+        state = answerer.run(case.question, case.history, retrieval_only=True)
+        question = Question.parse(state["query"])
+        documents = state["documents"]
+        examples.append(
+            Example(
+                x=features(state["corpus"], question, documents),
+                gold=np.array(_hits(case, documents), dtype=bool),
+                answerable=case.answerable,
+                corpus=state["corpus"],
+                question=question,
+                documents=documents,
+            )
+        )
+    return examples
+
+
+def _standardise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rows.mean(axis=0), rows.std(axis=0) + 1e-6
+
+
+def fit_ranker(examples: list[Example], l2: float = 1e-3) -> LinearModel:
+    """Linear weights maximising the softmax probability of the gold candidates."""
+    usable = [e for e in examples if e.gold.any()]
+    mean, scale = _standardise(np.concatenate([e.x for e in usable]))
+    xs = [(e.x - mean) / scale for e in usable]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.0, np.zeros_like(w)
+        for x, e in zip(xs, usable, strict=True):
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            gold = p[e.gold].sum()
+            total -= np.log(gold + 1e-12)
+            grad -= (p[e.gold] @ x[e.gold]) / (gold + 1e-12) - p @ x
+        return total / len(xs) + l2 * w @ w, grad / len(xs) + 2 * l2 * w
+
+    w = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
+    return LinearModel(mean.astype(np.float32), scale.astype(np.float32), w.astype(np.float32))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> LinearModel:
+    """Logistic regression (log-odds of ``y == 1``) fitted by L-BFGS."""
+    mean, scale = _standardise(x)
+    z = np.c_[(x - mean) / scale, np.ones(len(x))]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        p = 1 / (1 + np.exp(-(z @ w)))
+        eps = 1e-12
+        value = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+        return value + l2 * w[:-1] @ w[:-1], z.T @ (p - y) / len(y) + 2 * l2 * np.r_[w[:-1], 0]
+
+    w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
+    return LinearModel(
+        mean.astype(np.float32), scale.astype(np.float32), w[:-1].astype(np.float32), float(w[-1])
+    )
+
+
+def _abstain_rows(examples: list[Example], ranker: LinearModel) -> tuple[np.ndarray, np.ndarray]:
+    """Abstention features and whether the top candidate is a hit, per example."""
+    rows, top_hits = [], []
+    for e in examples:
+        ranked = rank(e.corpus, e.question, e.documents, ranker)
+        rows.append(abstain_features(e.corpus, ranked))
+        order = np.argsort(-ranker.score(e.x), kind="stable")
+        top_hits.append(bool(e.gold[order[0]]) if len(order) else False)
+    return np.array(rows), np.array(top_hits)
+
+
+def choose_threshold(
+    p_v2: np.ndarray, y_v2: np.ndarray, hits_v2: np.ndarray, p_seed: np.ndarray, y_seed: np.ndarray,
+    max_hit_loss: float,
+) -> tuple[float, dict]:  # fmt: skip
+    """The threshold with the best v2 accuracy among those that get every seed question right
+    and lose at most ``max_hit_loss`` of hit@1; failing that, the seed-right one losing least."""
+    answerable = y_v2 == 1
+    base_hit = float(hits_v2[answerable].mean())
+    options = []
+    for t in np.unique(np.r_[0.0, p_v2, p_seed]):
+        answered = p_v2 >= t
+        if not np.all((p_seed >= t) == (y_seed == 1)):
+            continue
+        options.append(
+            {
+                "threshold": float(t),
+                "accuracy": float(np.mean(answered == answerable)),
+                "hit@1": float((hits_v2 & answered)[answerable].mean()),
+                "hit@1 without abstention": base_hit,
+            }
+        )
+    if not options:
+        raise SystemExit("no threshold answers every seed question right: the features cannot separate them")
+    within = [o for o in options if base_hit - o["hit@1"] <= max_hit_loss]
+    best = max(within, key=lambda o: o["accuracy"]) if within else max(options, key=lambda o: o["hit@1"])
+    return best.pop("threshold"), best
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m assistant.train``."""
+    parser = argparse.ArgumentParser(prog="python -m assistant.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--squad", type=Path, default=SHARED_EVAL / "squad-v1.1-dev-a.json")
+    parser.add_argument("--squad-v2", type=Path, default=SHARED_EVAL / "squad-v2.0-dev-a.json")
+    parser.add_argument("--seed-questions", type=Path, default=SHARED_EVAL / "seed_qa.jsonl")
+    parser.add_argument("--max-hit-loss", type=float, default=0.03)
+    parser.add_argument("--out-of-scope", type=int, default=600, help="unrelated questions to add")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="assistant-train-") as folder:
+        root = Path(folder)
+        v1_data = load_dataset(args.squad)
+        ranking = collect(v1_data, root / "v1")
+        ranker = fit_ranker(ranking)
+        hit = np.mean([e.gold[np.argmax(ranker.score(e.x))] for e in ranking if len(e.x)])
+        print(f"ranker: hit@1 {hit:.3f} on {args.squad.name} (in sample)")
+        v2_data = load_dataset(args.squad_v2)
+        v2_articles = {c.article_id for c in v2_data.cases}
+        elsewhere = [c for c in v1_data.cases if c.article_id not in v2_articles]
+        rng = np.random.default_rng(0)
+        picked = rng.choice(len(elsewhere), size=min(args.out_of_scope, len(elsewhere)), replace=False)
+        out_of_scope = tuple(replace(elsewhere[i], answerable=False) for i in sorted(picked))
+        both = collect(v2_data, root / "v2", out_of_scope)
+        v2, unrelated = both[: len(v2_data.cases)], both[len(v2_data.cases) :]
+        seed = collect(load_dataset(args.seed_questions), root / "seed")
+    x_v2, hits_v2 = _abstain_rows(v2, ranker)
+    x_seed, _ = _abstain_rows(seed, ranker)
+    x_unrelated, _ = _abstain_rows(unrelated, ranker)
+    y_v2 = np.array([e.answerable for e in v2], dtype=float)
+    y_seed = np.array([e.answerable for e in seed], dtype=float)
+    abstain = fit_logistic(np.r_[x_v2, x_seed, x_unrelated], np.r_[y_v2, y_seed, np.zeros(len(x_unrelated))])
+
+    def probability(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-abstain.score(x)))
+
+    threshold, stats = choose_threshold(
+        probability(x_v2), y_v2, hits_v2, probability(x_seed), y_seed, args.max_hit_loss
+    )
+    print(f"abstention: threshold {threshold:.3f} -> {stats}")
+    model = {
+        "features": list(FEATURES),
+        "abstain_features": list(ABSTAIN_FEATURES),
+        "ranker": ranker.to_json(),
+        "abstain": {**abstain.to_json(), "threshold": round(threshold, 6), "chosen_on": stats},
+    }
+    args.out.write_text(json.dumps(model, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Ingest: files -> cleaned articles -> embedded sentences in the store, in bounded batches.
+
+Sentences of several articles share embedding batches; an article becomes visible only
+when all its sentences are written (:meth:`Store.commit_article`), so an interrupted run
+shows nothing half-done and the same command finishes the rest without duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from assistant.data import Article, Sentence
+from assistant.embedder import get_embedder
+from assistant.errors import IngestError
+from assistant.settings import Settings
+from assistant.store import Store
+from ingest.loader import RawArticle, find_files, read_article
+from ingest.split import build_article
+
+log = logging.getLogger(__name__)
+
+FLUSH_SENTENCES = 256  # sentences embedded and written together; bounds memory
+Status = Literal["added", "updated", "unchanged", "skipped", "failed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one input: its status, and the reason or note behind it."""
+
+    source: str
+    status: Status
+    detail: str = ""
+    article_id: str = ""
+    title: str = ""
+    sentences: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The outcomes of one ingest run, in input order."""
+
+    outcomes: tuple[Outcome, ...]
+
+    def count(self, status: Status) -> int:
+        """How many inputs ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failures(self) -> tuple[Outcome, ...]:
+        """The inputs that could not be ingested."""
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    def summary(self) -> str:
+        """One line: how many articles were added, updated, unchanged, skipped, failed."""
+        return ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
+
+
+class _Writer:
+    """Embeds queued sentences in shared batches and commits each article once it is whole."""
+
+    def __init__(self, store: Store, settings: Settings, progress) -> None:
+        self._store = store
+        self._embedder = get_embedder(settings.embedding_backend, settings.model_cache)
+        self._progress = progress
+        self._queue: list[tuple[Article, Sentence]] = []
+        self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
+        self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
+        self.committed = 0
+
+    def add(self, article: Article) -> None:
+        self._articles[article.article_id] = article
+        self._unwritten[article.article_id] = len(article.sentences)
+        for sentence in article.sentences:
+            self._queue.append((article, sentence))
+            if len(self._queue) >= FLUSH_SENTENCES:
+                self.flush()
+
+    def pending(self, content_hash: str) -> Article | None:
+        """A queued, not yet committed article with this content."""
+        return next((a for a in self._articles.values() if a.content_hash == content_hash), None)
+
+    def flush(self) -> None:
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        embeddings = self._embedder.embed([s.text for _, s in batch])
+        self._store.write_sentences(batch, embeddings)
+        self._progress.update(len(batch))
+        for article, _ in batch:
+            self._unwritten[article.article_id] -= 1
+        for article_id in [a for a, left in self._unwritten.items() if left == 0]:
+            self._store.commit_article(self._articles.pop(article_id))
+            del self._unwritten[article_id]
+            self.committed += 1
+        self._store.touch()
+
+
+def _progress_bar(show: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="ingest", unit=" sentences", disable=not show, smoothing=0.1)
+
+
+def ingest_articles(
+    raws: Iterable[RawArticle | Outcome], settings: Settings, show_progress: bool = False
+) -> IngestReport:
+    """Store raw articles (or pass through outcomes already decided) and report each one."""
+    store = Store(settings)
+    outcomes: list[Outcome] = []
+    with _progress_bar(show_progress) as bar:
+        writer = _Writer(store, settings, bar)
+        for raw in raws:
+            outcome = raw if isinstance(raw, Outcome) else _ingest_one(raw, store, writer)
+            outcomes.append(outcome)
+            bar.set_postfix(articles=len(outcomes), refresh=False)
+        writer.flush()
+    return IngestReport(tuple(outcomes))
+
+
+def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
+    try:
+        article = build_article(raw)
+    except IngestError as e:
+        return Outcome(raw.source, "failed", str(e))
+    existing = store.article(article.article_id)
+    found = dict(article_id=article.article_id, title=article.title, sentences=len(article.sentences))
+    if existing and existing.content_hash == article.content_hash:
+        if store.needs_finishing(article.article_id):
+            store.finish_article(article.article_id, article.content_hash)
+        return Outcome(raw.source, "unchanged", raw.note, **found)
+    original = writer.pending(article.content_hash) or store.article_with_content(article.content_hash)
+    if original is not None and original.article_id != article.article_id:
+        return Outcome(raw.source, "skipped", f"same content as {original.source}", **found)
+    writer.add(article)
+    return Outcome(raw.source, "updated" if existing else "added", raw.note, **found)
+
+
+def _read_inputs(paths: list[Path]) -> Iterable[RawArticle | Outcome]:
+    for found in find_files(paths):
+        if found.skip_reason:
+            status: Status = "failed" if found.path in paths else "skipped"
+            yield Outcome(str(found.path), status, found.skip_reason)
+            continue
+        try:
+            yield read_article(found.path)
+        except IngestError as e:
+            yield Outcome(str(found.path), "failed", str(e))
+
+
+def ingest_paths(
+    paths: Iterable[Path | str], settings: Settings, show_progress: bool = False
+) -> IngestReport:
+    """Ingest files and folders (recursively): added, updated, unchanged, skipped or failed."""
+    return ingest_articles(_read_inputs([Path(p) for p in paths]), settings, show_progress)

@@ -1,0 +1,64 @@
+"""python -m assistant ask: printed answers, JSON, exit codes."""
+
+import json
+from pathlib import Path
+
+from assistant.settings import Settings
+from assistant.store import Store
+from tests.conftest import run_cli
+
+
+def test_ask_prints_the_answer_and_numbered_citations(sample_settings: Settings) -> None:
+    done = run_cli("assistant", "ask", "Who is Khalil Haqqani?", store=sample_settings.store)
+    assert done.returncode == 0, done.stderr
+    assert "[1]" in done.stdout
+    assert "Cited sentences:" in done.stdout
+    assert "Khalil Haqqani" in done.stdout.split("[1]")[0]
+
+
+def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
+    done = run_cli(
+        "assistant", "ask", "What reward is on his head?", "--history", "Who is Khalil Haqqani?",
+        "--json", store=sample_settings.store,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert set(reply) == {"text", "abstained", "citations"}
+    assert reply["abstained"] is False
+    first = reply["citations"][0]
+    assert set(first) == {"text", "article_id", "title", "sentence_index", "start", "end", "score"}
+    assert "USD 5 million" in first["text"]
+    text = Store(sample_settings).article_text(first["article_id"])
+    assert text[first["start"] : first["end"]] == first["text"]
+
+
+def test_ask_json_abstention(sample_settings: Settings) -> None:
+    done = run_cli(
+        "assistant", "ask", "What is the capital of France?", "--json", store=sample_settings.store
+    )
+    reply = json.loads(done.stdout)
+    assert done.returncode == 0
+    assert reply["abstained"] is True and reply["citations"] == []
+
+
+def test_blank_question_exits_1_with_a_message(sample_settings: Settings) -> None:
+    done = run_cli("assistant", "ask", "   ", store=sample_settings.store)
+    assert done.returncode == 1
+    assert "question is empty" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_empty_store_exits_1_naming_ingest(tmp_path: Path) -> None:
+    done = run_cli("assistant", "ask", "Who is Khalil Haqqani?", store=tmp_path / "empty")
+    assert done.returncode == 1
+    assert "python -m ingest" in done.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli("assistant", "ask", store=tmp_path / "s").returncode == 2
+    assert run_cli("assistant", "frobnicate", store=tmp_path / "s").returncode == 2
+
+
+def test_help_is_fast_and_lists_the_commands() -> None:
+    done = run_cli("assistant", "--help")
+    assert done.returncode == 0 and "ask" in done.stdout and "serve" in done.stdout

@@ -1,0 +1,140 @@
+"""Ingest into a real Chroma store with the real model: idempotent, replacing, listing, removing."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import (
+    ARTICLE_ID,
+    CONTENT_HASH,
+    END,
+    PARAGRAPH_INDEX,
+    SENTENCE_INDEX,
+    SOURCE,
+    START,
+    TITLE,
+    Store,
+)
+from ingest.pipeline import ingest_paths
+from tests.conftest import SAMPLE, run_cli
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sample_is_stored_with_its_metadata(settings: Settings) -> None:
+    report = ingest_paths([SAMPLE], settings)
+    assert report.summary() == "1 added, 0 updated, 0 unchanged, 0 skipped, 0 failed"
+    store = Store(settings)
+    (info,) = store.articles()
+    assert info.title.startswith("US to engage with Taliban")
+    got = store._sentences.get(include=["metadatas", "documents"])
+    assert len(got["ids"]) == info.sentence_count == store.sentence_count()
+    text = store.article_text(info.article_id)
+    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+        assert {
+            ARTICLE_ID,
+            TITLE,
+            SOURCE,
+            SENTENCE_INDEX,
+            PARAGRAPH_INDEX,
+            START,
+            END,
+            CONTENT_HASH,
+        } <= set(meta)
+        assert text[meta[START] : meta[END]] == doc
+
+
+def test_ingesting_again_changes_nothing(settings: Settings) -> None:
+    ingest_paths([SAMPLE], settings)
+    store = Store(settings)
+    before = sorted(store._sentences.get(include=[])["ids"])
+    report = ingest_paths([SAMPLE], settings)
+    assert report.count("unchanged") == 1 and report.count("added") == 0
+    assert sorted(store._sentences.get(include=[])["ids"]) == before
+
+
+def test_a_changed_article_replaces_its_old_sentences(settings: Settings, tmp_path: Path) -> None:
+    path = _write(tmp_path / "news.txt", "Harbour news\n\nThe ferry left at noon. It carried forty cars.\n")
+    ingest_paths([path], settings)
+    _write(path, "Harbour news\n\nThe ferry left at dawn. It carried ninety cars. The sea was calm.\n")
+    report = ingest_paths([path], settings)
+    assert report.count("updated") == 1
+    store = Store(settings)
+    (info,) = store.articles()
+    documents = store._sentences.get(include=["documents"])["documents"]
+    assert sorted(documents) == sorted(
+        ["The ferry left at dawn.", "It carried ninety cars.", "The sea was calm."]
+    )
+    assert info.sentence_count == 3
+
+
+def test_two_articles_never_collide(settings: Settings, tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.txt", "Alpha\n\nThe same sentence appears here. Alpha only.\n")
+    b = _write(tmp_path / "b.txt", "Beta\n\nThe same sentence appears here. Beta only.\n")
+    report = ingest_paths([a, b], settings)
+    assert report.count("added") == 2
+    store = Store(settings)
+    assert len(store.articles()) == 2
+    assert store.sentence_count() == 4
+
+
+def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "deep").mkdir(parents=True)
+    _write(
+        folder / "one.md",
+        "# Markdown title\n\nSome **bold** claim was made by [Reuters](http://x).\n",
+    )
+    _write(
+        folder / "deep" / "two.html",
+        "<html><head><title>Page</title><script>alert(1)</script></head><body><h1>Html title</h1>"
+        "<nav>Home | News</nav><p>The council met on Monday.</p><p>It voted twice.</p></body></html>",
+    )
+    report = ingest_paths([folder], settings)
+    assert report.count("added") == 2, report
+    titles = sorted(a.title for a in Store(settings).articles())
+    assert titles == ["Html title", "Markdown title"]
+    texts = Store(settings)._sentences.get(include=["documents"])["documents"]
+    assert "Some bold claim was made by Reuters." in texts
+    assert not any("alert" in t or "Home" in t for t in texts)
+
+
+def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
+    store = tmp_path / "cli-store"
+    added = run_cli("ingest", "--quiet", str(SAMPLE), store=store)
+    assert added.returncode == 0, added.stderr
+    assert "1 added" in added.stdout
+    assert (store / "chroma.sqlite3").exists(), "ASSISTANT_STORE moves the store"
+
+    listed = run_cli("ingest", "--list", store=store)
+    assert listed.returncode == 0
+    article_id = listed.stdout.split()[0]
+    assert "US to engage with Taliban" in listed.stdout and "25 sentences" in listed.stdout
+
+    missing = run_cli("ingest", "--remove", "no-such-article", store=store)
+    assert missing.returncode == 1 and "no article with id" in missing.stderr
+
+    removed = run_cli("ingest", "--remove", article_id, store=store)
+    assert removed.returncode == 0 and article_id in removed.stdout
+    assert "no articles" in run_cli("ingest", "--list", store=store).stdout
+
+
+def test_store_flag_overrides_the_environment(tmp_path: Path) -> None:
+    flag_store = tmp_path / "flag-store"
+    done = run_cli("ingest", "--quiet", "--store", str(flag_store), str(SAMPLE), store=tmp_path / "env-store")
+    assert done.returncode == 0, done.stderr
+    assert (flag_store / "chroma.sqlite3").exists()
+    assert not (tmp_path / "env-store").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(("ingest",), 2), (("ingest", "--list", "x.txt"), 2), (("ingest", "/no/such/file.txt"), 1)],
+)
+def test_cli_exit_codes(args: tuple[str, ...], code: int, tmp_path: Path) -> None:
+    done = run_cli(*args, store=tmp_path / "s")
+    assert done.returncode == code, done.stdout + done.stderr
