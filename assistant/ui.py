@@ -1,51 +1,398 @@
 """The browser chat, built with Gradio: :func:`build_app` makes it, :func:`serve` runs it.
 
-Replies show the answer with its [n] markers and, beneath, the numbered cited sentences
-with their article titles. The chat function is the API endpoint ``/chat`` for
-``gradio_client`` (question in, reply text out). Replies are shown as plain text, never
-rendered as Markdown or HTML, so article text cannot inject markup.
+The page has three parts:
+
+- the chat: each reply shows the answer with its [n] markers and, beneath, the numbered
+  cited sentences with their article titles; follow-up questions use the chat history;
+- the article view beside it: the cited article's cleaned text with the cited sentences
+  highlighted and numbered like the markers, scrolled to the first one, with a switch
+  between the articles when a reply cites several;
+- the articles panel: the ingested articles, which of them to ask about, adding one by
+  upload or pasted text (with the CLI's ingest code) and removing one.
+
+The handlers live in :class:`ChatPage`, plain Python that tests call without a browser.
+Gradio shows chat messages as HTML (even with Markdown off), so every text that comes from
+a user or an article is escaped with :func:`html.escape` before it reaches the page, and
+the Chatbot's sanitiser stays on behind that. The function :func:`chat_reply` is the API
+endpoint ``/chat`` for ``gradio_client``: question in, reply text out.
 """
 
-from __future__ import annotations
-
+import html
 import ipaddress
 import logging
 import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from assistant.answerer import ExtractiveAnswerer, get_answerer, messages
-from assistant.errors import AssistantError, ConfigError
+import gradio as gr
+
+from assistant.answerer import ExtractiveAnswerer, clean_question, get_answerer, messages, user_turns
+from assistant.data import Answer, ArticleInfo, Citation
+from assistant.errors import AssistantError, ConfigError, EmptyStoreError, IngestError, InvalidQuestionError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
+ChatHistory = list[dict[str, Any]]  # Gradio chat messages: {"role": ..., "content": ...}
 
-def chat_reply(answerer: ExtractiveAnswerer, message: str, history: list | None) -> str:
-    """The chat's reply to ``message``: the answer with its citations, or the error."""
+# Ingest progress on the page: Gradio follows the pipeline's tqdm bar (a no-op outside a request).
+PROGRESS = gr.Progress(track_tqdm=True)
+# System fonts only: the page loads nothing from outside this server.
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+)
+
+# Scroll the article view so that the first highlighted sentence is in sight, on every update.
+SCROLL_TO_FIRST_CITATION = """
+const scroll = () => {
+  const box = element.querySelector('.article-scroll');
+  const first = box && box.querySelector('mark.cited');
+  if (first) box.scrollTop = Math.max(0, first.offsetTop - 24);
+};
+watch('value', scroll);
+scroll();
+"""
+
+CSS = """
+.reply .answer { margin: 0 0 .6em; }
+.reply .cited { border-top: 1px solid var(--border-color-primary); padding-top: .4em; font-size: .92em; }
+.reply .cited-heading { font-weight: 600; margin: 0 0 .3em; }
+.reply .citation { margin: 0 0 .4em; }
+.reply .cite-src, .reply .hint, #article-view .meta, #article-list .src {
+  color: var(--body-text-color-subdued);
+}
+.notice { color: var(--error-text-color); }
+#panel-status .ok { color: var(--color-accent); }
+#article-view .article-head h3 { margin: 0; overflow-wrap: anywhere; }
+#article-view .article-scroll {
+  position: relative; max-height: 540px; overflow-y: auto; margin-top: .5em;
+  padding: .6em .8em; border: 1px solid var(--border-color-primary); border-radius: 8px;
+}
+#article-view .article-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.55; }
+#article-view mark.cited { background: #fde68a; color: #111; border-radius: 3px; padding: 0 2px; }
+#article-view sup.cite-n { font-weight: 600; color: var(--color-accent); }
+#article-list table { width: 100%; border-collapse: collapse; }
+#article-list th, #article-list td { text-align: left; padding: .25em .5em; overflow-wrap: anywhere; }
+#article-list td.num { text-align: right; }
+"""
+
+
+def ui_text(key: str) -> str:
+    """The UI wording ``key`` from ``prompts/extractive.yaml``."""
+    return messages()["ui"][key]
+
+
+def chat_reply(answerer: ExtractiveAnswerer, message: str, history: Sequence[object] | None) -> str:
+    """The chat's reply to ``message`` as text: the answer with its citations, or the error."""
     try:
         return answerer.answer(message, history).as_text(messages()["cited_heading"])
     except AssistantError as e:
         return f"⚠ {e}"
 
 
-def build_app(settings: Settings):
-    """The chat page for the store in ``settings`` (not yet launched)."""
-    import gradio as gr
+# -- rendering: every text from a user or an article goes through html.escape ----------------
 
-    answerer = get_answerer(settings)
 
-    def chat(message: str, history: list) -> str:
-        return chat_reply(answerer, message, history)
+def notice_html(message: str) -> str:
+    """An error or warning shown on the page."""
+    return f'<p class="notice">⚠ {html.escape(message)}</p>'
 
-    return gr.ChatInterface(
-        chat,
-        chatbot=gr.Chatbot(render_markdown=False, sanitize_html=True, height=520),
-        title="Article assistant",
-        description="Ask about the ingested articles: every answer is made of their own sentences, cited.",
-        examples=messages()["examples"],
-        api_name="chat",
-        analytics_enabled=False,
-        flagging_mode="never",
+
+def reply_html(answer: Answer) -> str:
+    """A chat reply: the answer with its [n] markers, then the numbered cited sentences."""
+    if answer.abstained:
+        return (
+            f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
+            f'<p class="hint">{html.escape(ui_text("abstain_hint"))}</p></div>'
+        )
+    cited = "".join(
+        f'<p class="citation"><b>[{n}]</b> {html.escape(c.text)} '
+        f'<span class="cite-src">— {html.escape(c.title)}, sentence {c.sentence_index + 1}</span></p>'
+        for n, c in enumerate(answer.citations, 1)
     )
+    return (
+        f'<div class="reply"><p class="answer">{html.escape(answer.text)}</p>'
+        f'<div class="cited"><p class="cited-heading">{html.escape(messages()["cited_heading"])}</p>'
+        f"{cited}</div></div>"
+    )
+
+
+def article_html(info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citation]]) -> str:
+    """The article's cleaned text with the cited sentences highlighted, each with its [n]."""
+    parts: list[str] = []
+    position, changed = 0, False
+    for n, c in sorted(marks, key=lambda mark: mark[1].start):
+        if c.start < position or text[c.start : c.end] != c.text:  # the article was replaced
+            changed = True
+            continue
+        parts.append(html.escape(text[position : c.start]))
+        parts.append(
+            f'<mark class="cited" data-n="{n}">{html.escape(c.text)}</mark><sup class="cite-n">[{n}]</sup>'
+        )
+        position = c.end
+    parts.append(html.escape(text[position:]))
+    warning = notice_html(ui_text("article_changed")) if changed else ""
+    return (
+        f'<div class="article-head"><h3>{html.escape(info.title)}</h3>'
+        f'<p class="meta">{info.sentence_count} sentences · {html.escape(info.source)}</p></div>'
+        f'{warning}<div class="article-scroll"><div class="article-text">{"".join(parts)}</div></div>'
+    )
+
+
+def articles_html(articles: Sequence[ArticleInfo]) -> str:
+    """The table of ingested articles: title, sentence count, source."""
+    if not articles:
+        return f"<p>{html.escape(ui_text('no_articles'))}</p>"
+    rows = "".join(
+        f'<tr><td>{html.escape(a.title)}</td><td class="num">{a.sentence_count}</td>'
+        f'<td class="src">{html.escape(a.source)}</td></tr>'
+        for a in articles
+    )
+    return (
+        "<table><thead><tr><th>Title</th><th>Sentences</th><th>Source</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def status_html(message: str) -> str:
+    """A success message of the articles panel."""
+    return f'<p class="ok">{html.escape(message)}</p>'
+
+
+# -- adding articles from the page, with the CLI's ingest code ---------------------------------
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^\w.\- ()]+")
+
+
+def safe_file_name(name: str) -> str:
+    """The last part of an uploaded file's name, with only safe characters and no leading dots."""
+    last = re.split(r"[\\/]", name)[-1]
+    return _UNSAFE_NAME_CHARS.sub("_", last).strip(" ._")[:120] or "upload"
+
+
+def read_upload(path: str | Path):
+    """An uploaded file as a raw article (source ``upload:<name>``), or :class:`IngestError`."""
+    # The page is an entry point like the CLI, so it reads uploads with the CLI's own code.
+    from ingest.loader import MAX_BYTES, SUFFIXES, decode, parse_text
+
+    path = Path(path)
+    name = safe_file_name(path.name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise IngestError(f"{name}: only {', '.join(SUFFIXES)} files can be added")
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise IngestError(f"{name}: the file is over the {MAX_BYTES / 1e6:.0f} MB limit for one article")
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{name}: cannot read the uploaded file: {e.strerror or e}") from e
+    text, note = decode(data, name)
+    return parse_text(text, f"upload:{name}", "html" if suffix in (".html", ".htm") else suffix, note)
+
+
+def pasted_article(title: str, text: str):
+    """Pasted text with its title as a raw article (source ``pasted:<title>``)."""
+    from ingest.loader import MAX_BYTES, parse_text
+
+    title = " ".join((title or "").split())
+    if not title:
+        raise IngestError("give the pasted article a title")
+    if not (text or "").strip():
+        raise IngestError("paste the article's text")
+    if len(text.encode()) > MAX_BYTES:
+        raise IngestError(f"the pasted text is over the {MAX_BYTES / 1e6:.0f} MB limit for one article")
+    return parse_text(f"{title}\n\n{text}", f"pasted:{title}", ".txt")
+
+
+class ChatPage:
+    """The page's handlers, as plain methods: what each returns is what the page shows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.answerer = get_answerer(settings)
+        self.store = self.answerer.store
+
+    # -- chat --------------------------------------------------------------------------------
+
+    def ask(self, question: str, history: Sequence[object] | None, selected: Sequence[str] | None) -> Answer:
+        """Answer from the chosen articles; earlier user turns come escaped from the chat."""
+        question = clean_question(question)
+        if selected is not None and not selected and self.store.articles():
+            raise InvalidQuestionError(ui_text("no_selection"))
+        earlier = [html.unescape(turn) for turn in user_turns(history)]
+        return self.answerer.answer(question, earlier, list(selected or ()) or None)
+
+    def respond(self, question: str, history: ChatHistory | None, selected: Sequence[str] | None) -> tuple:
+        """Submit handler: (question box, chat, cited-article switch, article view, citations).
+
+        An error adds a notice to the chat and leaves the question box and the article view
+        as they were.
+        """
+        history = list(history or [])
+        try:
+            answer = self.ask(question, history, selected)
+        except EmptyStoreError:
+            history.append({"role": "assistant", "content": notice_html(ui_text("empty_store"))})
+            return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+        except AssistantError as e:
+            history.append({"role": "assistant", "content": notice_html(str(e))})
+            return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+        history.append({"role": "user", "content": html.escape(question.strip())})
+        history.append({"role": "assistant", "content": reply_html(answer)})
+        cited = {c.article_id: c.title for c in answer.citations}  # in marker order
+        first = next(iter(cited), None)
+        switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=first, visible=len(cited) > 1)
+        return "", history, switch, self.article_view(first, answer.citations), answer.citations
+
+    def article_view(self, article_id: str | None, citations: Sequence[Citation]) -> str:
+        """The article view for one cited article, its cited sentences highlighted."""
+        if article_id is None:
+            return f"<p>{html.escape(ui_text('no_citations'))}</p>"
+        info, text = self.store.article(article_id), self.store.article_text(article_id)
+        if info is None or text is None:
+            return notice_html(ui_text("article_gone"))
+        marks = [(n, c) for n, c in enumerate(citations, 1) if c.article_id == article_id]
+        return article_html(info, text, marks)
+
+    def clear(self) -> tuple:
+        """Clearing the chat: (cited-article switch, article view, citations)."""
+        placeholder = f"<p>{html.escape(ui_text('article_placeholder'))}</p>"
+        return gr.update(choices=[], value=None, visible=False), placeholder, ()
+
+    # -- articles panel ----------------------------------------------------------------------
+
+    def panel(self, selected: Sequence[str] | None = None, added: Sequence[str] = ()) -> tuple:
+        """(article table, "ask about" choice, article to remove) for the store as it is now.
+
+        ``selected`` None chooses every article; else the choice keeps the still existing
+        ones of ``selected`` plus ``added``.
+        """
+        articles = self.store.articles()
+        choices = [(a.title, a.article_id) for a in articles]
+        ids = [a.article_id for a in articles]
+        keep = set(ids) if selected is None else {*selected, *added}
+        return (
+            articles_html(articles),
+            gr.update(choices=choices, value=[i for i in ids if i in keep]),
+            gr.update(choices=choices, value=None),
+        )
+
+    def add_file(self, path: str, selected: Sequence[str], progress: gr.Progress = PROGRESS) -> tuple:
+        """Upload handler: (upload box, status, *panel)."""
+        try:
+            status = self._ingest(read_upload(path), selected, progress)
+        except AssistantError as e:
+            return None, notice_html(str(e)), *self.panel(selected)
+        return None, *status
+
+    def add_text(
+        self, title: str, text: str, selected: Sequence[str], progress: gr.Progress = PROGRESS
+    ) -> tuple:
+        """Paste handler: (title box, text box, status, *panel); on error the boxes keep their text."""
+        try:
+            status = self._ingest(pasted_article(title, text), selected, progress)
+        except AssistantError as e:
+            return gr.skip(), gr.skip(), notice_html(str(e)), *self.panel(selected)
+        return "", "", *status
+
+    def _ingest(self, raw, selected: Sequence[str], progress: gr.Progress) -> tuple:
+        """Ingest one raw article; (status, *panel), or :class:`IngestError` when it failed."""
+        from ingest.pipeline import ingest_articles
+
+        progress(0, desc=f"Adding {raw.title}")
+        outcome = ingest_articles([raw], self.settings, show_progress=True).outcomes[0]
+        if outcome.status == "failed":
+            raise IngestError(outcome.detail)
+        count = f"{outcome.sentences} sentences"
+        message = {
+            "added": f"Added “{outcome.title}” ({count}).",
+            "updated": f"Updated “{outcome.title}” ({count}).",
+            "unchanged": f"“{outcome.title}” is already here, unchanged.",
+            "skipped": f"Not added: “{outcome.title}” has the {outcome.detail}.",
+        }[outcome.status]
+        added = [outcome.article_id] if outcome.status in ("added", "updated") else []
+        log.info("%s %s from the page", outcome.status, outcome.source)
+        return status_html(message), *self.panel(selected, added)
+
+    def remove(self, article_id: str | None, selected: Sequence[str]) -> tuple:
+        """Remove handler: (status, *panel)."""
+        if not article_id:
+            return notice_html("choose the article to remove"), *self.panel(selected)
+        info = self.store.article(article_id)
+        if info is None or not self.store.remove_article(article_id):
+            return notice_html("that article is no longer in the store"), *self.panel(selected)
+        self.store.touch()
+        log.info("removed %s from the page", article_id)
+        return status_html(f"Removed “{info.title}”."), *self.panel(selected)
+
+
+def build_app(settings: Settings) -> gr.Blocks:
+    """The chat page for the store in ``settings`` (not yet launched; see :func:`serve`)."""
+    from ingest.loader import SUFFIXES
+
+    page = ChatPage(settings)
+    private = {"api_visibility": "private"}
+    with gr.Blocks(title=ui_text("title"), analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        gr.Markdown(f"## {ui_text('title')}\n{ui_text('description')}")
+        citations = gr.State(())  # tuple[Citation, ...] of the last reply
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat", elem_id="chat", height=560, render_markdown=False, sanitize_html=True,
+                    feedback_options=None, buttons=["copy"],
+                )  # fmt: skip
+                question = gr.Textbox(
+                    show_label=False, placeholder=ui_text("placeholder"), elem_id="question",
+                    submit_btn=True, autofocus=True, lines=1, max_lines=4,
+                )  # fmt: skip
+                gr.Examples([[q] for q in messages()["examples"]], inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                switch = gr.Radio(label="Cited articles", elem_id="cited-articles", visible=False)
+                view = gr.HTML(
+                    f"<p>{html.escape(ui_text('article_placeholder'))}</p>",
+                    elem_id="article-view", js_on_load=SCROLL_TO_FIRST_CITATION,
+                )  # fmt: skip
+        with gr.Accordion("Articles", open=True, elem_id="articles-panel"), gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                table = gr.HTML(elem_id="article-list")
+                selected = gr.CheckboxGroup(label="Ask about", elem_id="ask-about")
+                with gr.Row():
+                    doomed = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
+                    remove = gr.Button("Remove", variant="stop", elem_id="remove", scale=1)
+            with gr.Column(scale=2):
+                with gr.Tab("Upload a file"):
+                    upload = gr.File(
+                        label=" ".join(SUFFIXES), file_types=list(SUFFIXES), type="filepath",
+                        elem_id="upload",
+                    )  # fmt: skip
+                with gr.Tab("Paste text"):
+                    title = gr.Textbox(label="Title", elem_id="paste-title")
+                    text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
+                    paste = gr.Button("Add article", elem_id="paste-add")
+                status = gr.HTML(elem_id="panel-status")
+        panel = [table, selected, doomed]
+
+        question.submit(
+            page.respond,
+            [question, chatbot, selected],
+            [question, chatbot, switch, view, citations],
+            **private,
+        )
+        switch.input(page.article_view, [switch, citations], view, **private)
+        chatbot.clear(page.clear, None, [switch, view, citations], **private)
+        upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
+        paste.click(page.add_text, [title, text, selected], [title, text, status, *panel], **private)
+        remove.click(page.remove, [doomed, selected], [status, *panel], **private)
+        app.load(page.panel, None, panel, **private)
+
+        def chat(message: str, history: list[str] | None = None) -> str:
+            """Answer ``message`` (earlier user turns in ``history``): the reply as text."""
+            return chat_reply(page.answerer, message, history)
+
+        gr.api(chat, api_name="chat")
+    return app
 
 
 def _is_loopback(host: str) -> bool:
@@ -61,6 +408,8 @@ def serve(
     settings: Settings, host: str | None = None, port: int | None = None, insecure: bool = False
 ) -> None:
     """Serve the chat; binds 127.0.0.1:7860 unless told otherwise (flags or Gradio's env vars)."""
+    from ingest.loader import MAX_BYTES
+
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     auth = settings.auth_pairs()
@@ -71,4 +420,7 @@ def serve(
         )
     app = build_app(settings)
     log.info("serving on http://%s:%d", host, port)
-    app.launch(server_name=host, server_port=port, share=False, auth=auth or None, show_error=False)
+    app.launch(
+        server_name=host, server_port=port, share=False, auth=auth or None, show_error=False,
+        max_file_size=MAX_BYTES, css=CSS, theme=THEME,
+    )  # fmt: skip
