@@ -1,51 +1,325 @@
-"""The Gradio chat, served for real on a free port and called with gradio_client."""
+"""The chat page: its handlers on real stores, and the app served for real, called with gradio_client."""
 
 import os
 import subprocess
 import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
+import gradio as gr
+import httpx
 import pytest
 from gradio_client import Client
 
+from assistant.answerer import messages
 from assistant.settings import Settings
-from tests.conftest import CHROMA_VARS, ROOT, free_port, wait_for_port
+from assistant.ui import ChatPage, safe_file_name, ui_text
+from ingest.loader import MAX_BYTES
+from tests.conftest import CHROMA_VARS, ROOT, free_port
+from tests.served import served_chat
+
+QUESTION = "Who is Khalil Haqqani?"
+PAYLOAD = '<img src=x onerror="window.__pwned=true;alert(1)">'
+BRIDGE_TITLE = f"Bridge report {PAYLOAD}"
+BRIDGE_TEXT = f"""The Orvel bridge was inspected in March 2021 by engineers {PAYLOAD} from the city council.
+
+Inspectors wrote <script>window.__pwned=true;alert('x')</script> in their notes, with **bold** text, \
+[a link](javascript:alert(1)), ${{alert(1)}} and {{{{constructor.constructor('alert(1)')()}}}}.
+
+The bridge carries <div style="position:fixed;inset:0;background:red">eleven thousand</div> cars a day.
+"""
+DAM_TITLE = "Veltra dam history"
+DAM_TEXT = """The Veltra dam was completed in 1987 after eleven years of construction.
+
+It holds back the waters of Lake Veltra, which supplies drinking water to three towns.
+
+The dam is 142 metres tall and was built by a consortium of Swiss engineering firms."""
+VALLEY_TITLE = "Veltra valley guide"
+VALLEY_TEXT = """Visitors come to the valley for its lakes and trails.
+
+The Veltra dam, which was completed in 1987, is the tallest structure in the valley.
+
+Boats can be hired on Lake Veltra in summer."""
+# The only markup the page's own rendering produces; anything else came from an article.
+OWN_TAGS = {"div", "p", "b", "span", "mark", "sup", "h3", "table", "thead", "tbody", "tr", "th", "td"}
+OWN_ATTRIBUTES = {"class", "data-n"}
+
+
+class Fragment(HTMLParser):
+    """The tags, attribute names, text and highlighted sentences of an HTML fragment."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.marks: dict[str, str] = {}  # data-n -> highlighted text
+        self._chunks: list[str] = []
+        self._mark: str | None = None
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.add(tag)
+        self.attributes |= {name for name, _ in attrs}
+        if tag == "mark":
+            self._mark = dict(attrs)["data-n"]
+            self.marks[self._mark] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self._mark = None
+
+    def handle_data(self, data: str) -> None:
+        self._chunks.append(data)
+        if self._mark is not None:
+            self.marks[self._mark] += data
+
+    @property
+    def text(self) -> str:
+        return "".join(self._chunks)
+
+
+def assert_only_own_markup(markup: str) -> Fragment:
+    """The fragment, after checking that no tag or attribute in it came from article text."""
+    fragment = Fragment(markup)
+    assert fragment.tags <= OWN_TAGS, fragment.tags - OWN_TAGS
+    assert fragment.attributes <= OWN_ATTRIBUTES, fragment.attributes - OWN_ATTRIBUTES
+    return fragment
+
+
+def all_ids(page: ChatPage) -> list[str]:
+    return [a.article_id for a in page.store.articles()]
+
+
+# -- handlers, without a browser ------------------------------------------------------------------
+
+
+def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Settings) -> None:
+    page = ChatPage(sample_settings)
+    box, history, switch, view, citations = page.respond(QUESTION, [], all_ids(page))
+    assert box == ""
+    assert history[0] == {"role": "user", "content": QUESTION}
+    reply = assert_only_own_markup(history[1]["content"])
+    first = citations[0]
+    assert "Khalil Haqqani" in first.text
+    assert f"{first.text} [1]" in reply.text
+    assert f"[1] {first.text} — {first.title}, sentence {first.sentence_index + 1}" in reply.text
+    assert page.store.article_text(first.article_id)[first.start : first.end] == first.text
+    shown = assert_only_own_markup(view)
+    assert shown.marks["1"] == first.text
+    assert first.title in shown.text
+    assert switch["visible"] is False and switch["value"] == first.article_id
+
+
+def test_follow_up_questions_use_the_chat_history(sample_settings: Settings) -> None:
+    page = ChatPage(sample_settings)
+    history = page.respond(QUESTION, [], all_ids(page))[1]
+    follow_up = "What reward is on his head?"
+    citations = page.respond(follow_up, history, all_ids(page))[4]
+    assert citations == page.answerer.answer(follow_up, [QUESTION]).citations
+    assert "reward" in citations[0].text
+
+
+def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
+    page = ChatPage(sample_settings)
+    _, history, switch, view, citations = page.respond("What is the capital of France?", [], all_ids(page))
+    reply = Fragment(history[-1]["content"]).text
+    assert messages()["abstain"] in reply
+    assert ui_text("abstain_hint") in reply
+    assert citations == ()
+    assert ui_text("no_citations") in view
+    assert switch["visible"] is False
+
+
+def test_errors_are_notices_in_the_chat_and_change_nothing(
+    settings: Settings, sample_settings: Settings
+) -> None:
+    sample = ChatPage(sample_settings)
+    for question, selected, expected in [
+        ("   ", all_ids(sample), "question is empty"),
+        (QUESTION, [], ui_text("no_selection")),
+    ]:
+        box, history, switch, view, citations = sample.respond(question, [], selected)
+        assert [m["role"] for m in history] == ["assistant"]
+        assert expected in Fragment(history[0]["content"]).text
+        assert box == switch == view == citations == gr.skip()  # the question box keeps the question
+    history = ChatPage(settings).respond(QUESTION, [], [])[1]
+    assert ui_text("empty_store") in Fragment(history[0]["content"]).text
+
+
+def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
+    page = ChatPage(settings)
+    title_box, text_box, status, table, selected, _ = page.add_text(BRIDGE_TITLE, BRIDGE_TEXT, [])
+    assert (title_box, text_box) == ("", "")
+    assert f"Added “{BRIDGE_TITLE}”" in assert_only_own_markup(status).text
+    assert BRIDGE_TITLE in assert_only_own_markup(table).text
+    assert [label for label, _ in selected["choices"]] == [BRIDGE_TITLE]  # Gradio shows labels as text
+    _, history, _, view, citations = page.respond(
+        "When was the Orvel bridge inspected?", [], selected["value"]
+    )
+    assert PAYLOAD in citations[0].text
+    assert PAYLOAD in assert_only_own_markup(history[-1]["content"]).text
+    shown = assert_only_own_markup(view)
+    assert shown.marks["1"] == citations[0].text
+    assert "<script>window.__pwned=true;alert('x')</script>" in shown.text
+    assert "${alert(1)}" in shown.text
+
+
+def test_a_reply_citing_several_articles_can_show_each(settings: Settings) -> None:
+    page = ChatPage(settings)
+    page.add_text(DAM_TITLE, DAM_TEXT, [])
+    page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
+    _, _, switch, view, citations = page.respond("What is the Veltra dam?", [], all_ids(page))
+    cited = list(dict.fromkeys(c.article_id for c in citations))
+    assert len(cited) == 2, f"the question should cite both articles: {citations}"
+    assert switch["visible"] is True
+    assert [i for _, i in switch["choices"]] == cited and switch["value"] == cited[0]
+    numbers = {str(n): c for n, c in enumerate(citations, 1)}
+    for article_id, markup in [(cited[0], view), (cited[1], page.article_view(cited[1], citations))]:
+        shown = Fragment(markup)
+        assert shown.marks == {n: c.text for n, c in numbers.items() if c.article_id == article_id}
+
+
+def test_uploads_are_ingested_under_their_sanitised_name(settings: Settings, tmp_path: Path) -> None:
+    page = ChatPage(settings)
+    upload = tmp_path / "..\\..\\veltra-dam.txt"  # a Windows-style path in the name
+    upload.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n")
+    box, status, table, selected, doomed = page.add_file(str(upload), [])
+    assert box is None
+    assert f"Added “{DAM_TITLE}” (3 sentences)" in Fragment(status).text
+    [article] = page.store.articles()
+    assert article.source == "upload:veltra-dam.txt"
+    assert "upload:veltra-dam.txt" in Fragment(table).text
+    assert selected["value"] == [article.article_id]
+    assert doomed["choices"] == [(DAM_TITLE, article.article_id)]
+    upload.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n\nIt was renovated in 2015.\n")
+    status = page.add_file(str(upload), [article.article_id])[1]
+    assert f"Updated “{DAM_TITLE}” (4 sentences)" in Fragment(status).text
+    assert [a.sentence_count for a in page.store.articles()] == [4]
+
+
+def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
+    settings: Settings, tmp_path: Path
+) -> None:
+    page = ChatPage(settings)
+    page.add_text(DAM_TITLE, DAM_TEXT, [])
+    before = page.store.articles()
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "empty.md").write_text("  \n")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 text")
+    with (tmp_path / "huge.txt").open("wb") as huge:
+        huge.truncate(MAX_BYTES + 1)
+    for name, reason in [
+        ("binary.txt", "binary"),
+        ("empty.md", "empty"),
+        ("report.pdf", "only .txt"),
+        ("huge.txt", "MB limit"),
+    ]:
+        box, status, *_ = page.add_file(str(tmp_path / name), [])
+        message = Fragment(status).text
+        assert name in message and reason in message, message
+        assert box is None
+        assert page.store.articles() == before
+
+
+def test_pasted_text_needs_a_title_and_text(settings: Settings) -> None:
+    page = ChatPage(settings)
+    for title, text, reason in [(" ", DAM_TEXT, "title"), (DAM_TITLE, "\n", "text")]:
+        title_box, text_box, status, *_ = page.add_text(title, text, [])
+        assert reason in Fragment(status).text
+        assert title_box == text_box == gr.skip()  # what was typed stays
+    assert page.store.articles() == []
+
+
+def test_removing_an_article_updates_the_panel(settings: Settings) -> None:
+    page = ChatPage(settings)
+    page.add_text(DAM_TITLE, DAM_TEXT, [])
+    page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
+    dam, valley = all_ids(page)
+    status, table, selected, doomed = page.remove(dam, [dam, valley])
+    assert f"Removed “{DAM_TITLE}”" in Fragment(status).text
+    assert DAM_TITLE not in Fragment(table).text
+    assert selected["value"] == [valley]
+    assert doomed["choices"] == [(VALLEY_TITLE, valley)]
+    assert all_ids(page) == [valley]
+    citations = page.respond("When was the Veltra dam completed?", [], [valley])[4]
+    assert {c.article_id for c in citations} <= {valley}
+    assert "no longer" in Fragment(page.remove(dam, [valley])[0]).text
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\boot.ini.md", "boot.ini.md"),
+        (".hidden.txt", "hidden.txt"),
+        ("..", "upload"),
+        ("", "upload"),
+        ("a<b>|c;rm -rf.html", "a_b_c_rm -rf.html"),
+        ("Report (1).html", "Report (1).html"),
+        ("Überblick.txt", "Überblick.txt"),
+    ],
+)
+def test_safe_file_name(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+# -- the app served for real ----------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def served(sample_settings: Settings):
-    """``python -m assistant serve`` on a free port over the sample store; its URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
-    env.update(ASSISTANT_STORE=str(sample_settings.store), GRADIO_SERVER_PORT=str(port))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistant"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def served(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``python -m assistant`` on a free port over the sample store; its URL and folder."""
+    folder = tmp_path_factory.mktemp("served")
+    with served_chat(sample_settings.store, folder) as url:
+        yield url, folder
 
 
-def test_chat_endpoint_answers_with_citations(served: str) -> None:
-    reply = Client(served, verbose=False).predict("Who is Khalil Haqqani?", api_name="/chat")
+def test_chat_endpoint_answers_with_citations(served: tuple[str, Path]) -> None:
+    reply = Client(served[0], verbose=False).predict(QUESTION, api_name="/chat")
     assert isinstance(reply, str)
     assert "[1]" in reply
-    assert "Khalil Haqqani" in reply.split("[1]")[0]
+    cited = reply.split("[1]")[0].strip()  # the answer: the cited sentence, then its marker
+    assert "Khalil Haqqani" in cited
+    assert f"[1] {cited}" in reply
     assert "US to engage with Taliban" in reply  # the cited sentence's article title
 
 
-def test_chat_endpoint_reports_an_empty_question_as_a_message(served: str) -> None:
-    reply = Client(served, verbose=False).predict("   ", api_name="/chat")
+def test_chat_endpoint_takes_the_history(served: tuple[str, Path]) -> None:
+    client = Client(served[0], verbose=False)
+    reply = client.predict("What reward is on his head?", [QUESTION], api_name="/chat")
+    assert "[1]" in reply
+    assert "reward" in reply.split("[1]")[0]
+
+
+def test_chat_endpoint_reports_an_empty_question_as_a_message(served: tuple[str, Path]) -> None:
+    reply = Client(served[0], verbose=False).predict("   ", api_name="/chat")
     assert "question is empty" in reply
     assert "Traceback" not in reply
 
 
-def test_chat_endpoint_abstains_plainly(served: str) -> None:
-    reply = Client(served, verbose=False).predict("What is the capital of France?", api_name="/chat")
+def test_chat_endpoint_abstains_plainly(served: tuple[str, Path]) -> None:
+    reply = Client(served[0], verbose=False).predict("What is the capital of France?", api_name="/chat")
     assert "could not find" in reply
+
+
+def test_uploaded_file_names_stay_in_the_upload_folder(served: tuple[str, Path]) -> None:
+    url, folder = served
+    response = httpx.post(
+        f"{url}gradio_api/upload", files={"files": ("../../escape.txt", b"Title\n\nText.", "text/plain")}
+    )
+    response.raise_for_status()
+    [stored] = response.json()
+    assert Path(stored).resolve().is_relative_to((folder / "uploads").resolve())
+    assert Path(stored).name == "escape.txt"
+    assert not (folder / "escape.txt").exists()
+
+
+def test_uploads_over_the_size_limit_are_refused(served: tuple[str, Path]) -> None:
+    response = httpx.post(
+        f"{served[0]}gradio_api/upload", files={"files": ("big.txt", b"a" * (MAX_BYTES + 1), "text/plain")}
+    )
+    assert response.status_code == 413
 
 
 def test_refuses_a_public_address_without_auth(sample_settings: Settings) -> None:
