@@ -74,7 +74,11 @@ CSS = """
 #article-view mark.cited { background: #fde68a; color: #111; border-radius: 3px; padding: 0 2px; }
 #article-view sup.cite-n { font-weight: 600; color: var(--color-accent); }
 #article-list table { width: 100%; border-collapse: collapse; }
-#article-list th, #article-list td { text-align: left; padding: .25em .5em; overflow-wrap: anywhere; }
+#article-list th, #article-list td {
+  text-align: left; padding: .3em .5em; overflow-wrap: anywhere;
+  border: none; border-bottom: 1px solid var(--border-color-primary);
+}
+#article-list th { white-space: nowrap; }
 #article-list td.num { text-align: right; }
 """
 

@@ -16,30 +16,18 @@ from assistant.settings import Settings
 from assistant.ui import ChatPage, safe_file_name, ui_text
 from ingest.loader import MAX_BYTES
 from tests.conftest import CHROMA_VARS, ROOT, free_port
-from tests.served import served_chat
+from tests.ui_support import (
+    BRIDGE_TEXT,
+    BRIDGE_TITLE,
+    DAM_TEXT,
+    DAM_TITLE,
+    PAYLOAD,
+    QUESTION,
+    VALLEY_TEXT,
+    VALLEY_TITLE,
+    served_chat,
+)
 
-QUESTION = "Who is Khalil Haqqani?"
-PAYLOAD = '<img src=x onerror="window.__pwned=true;alert(1)">'
-BRIDGE_TITLE = f"Bridge report {PAYLOAD}"
-BRIDGE_TEXT = f"""The Orvel bridge was inspected in March 2021 by engineers {PAYLOAD} from the city council.
-
-Inspectors wrote <script>window.__pwned=true;alert('x')</script> in their notes, with **bold** text, \
-[a link](javascript:alert(1)), ${{alert(1)}} and {{{{constructor.constructor('alert(1)')()}}}}.
-
-The bridge carries <div style="position:fixed;inset:0;background:red">eleven thousand</div> cars a day.
-"""
-DAM_TITLE = "Veltra dam history"
-DAM_TEXT = """The Veltra dam was completed in 1987 after eleven years of construction.
-
-It holds back the waters of Lake Veltra, which supplies drinking water to three towns.
-
-The dam is 142 metres tall and was built by a consortium of Swiss engineering firms."""
-VALLEY_TITLE = "Veltra valley guide"
-VALLEY_TEXT = """Visitors come to the valley for its lakes and trails.
-
-The Veltra dam, which was completed in 1987, is the tallest structure in the valley.
-
-Boats can be hired on Lake Veltra in summer."""
 # The only markup the page's own rendering produces; anything else came from an article.
 OWN_TAGS = {"div", "p", "b", "span", "mark", "sup", "h3", "table", "thead", "tbody", "tr", "th", "td"}
 OWN_ATTRIBUTES = {"class", "data-n"}

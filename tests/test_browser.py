@@ -1,0 +1,141 @@
+"""The chat page in a real browser: Debian's headless Chromium driven by Playwright.
+
+Chromium comes from ``apt-get install -y chromium`` (``.ci/run`` installs it); Playwright
+never downloads a browser here. Each test leaves a screenshot in its temp folder.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from assistant.settings import Settings
+from ingest.pipeline import ingest_paths
+from tests.conftest import SAMPLE
+from tests.ui_support import BRIDGE_TEXT, BRIDGE_TITLE, DAM_TEXT, DAM_TITLE, PAYLOAD, QUESTION, served_chat
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]  # fmt: skip
+REPLY_TIMEOUT = 120_000  # ms; the machine is shared, and the first answer loads the model
+# Set before any page script runs; only an injected script would turn it true.
+FLAG_SCRIPT = "window.__pwned = false;"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The chat served over a store of its own (the tests add articles) holding the sample."""
+    folder = tmp_path_factory.mktemp("browser")
+    settings = Settings(store=folder / "store", chroma_host=None)
+    assert ingest_paths([SAMPLE], settings).count("added") == 1
+    with served_chat(settings.store, folder) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Messages of the dialogs (alert, confirm, prompt) the page opened."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, url: str, tmp_path: Path, dialogs: list[str]) -> Iterator[Page]:
+    """A fresh page on the chat; it records dialogs and saves a screenshot when the test ends."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(FLAG_SCRIPT)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    expect(page.locator("#article-list table")).to_be_visible()  # the panel has loaded
+    yield page
+    page.screenshot(path=tmp_path / "page.png", full_page=True)
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    """Type ``question`` and press Enter; wait until its reply is shown."""
+    replies = page.locator("#chat .reply")
+    count = replies.count()
+    box = page.locator("#question textarea")
+    box.click()
+    box.press_sequentially(question)
+    box.press("Enter")
+    expect(replies).to_have_count(count + 1, timeout=REPLY_TIMEOUT)
+
+
+def test_asking_shows_the_cited_sentence_highlighted_in_the_article(page: Page) -> None:
+    ask(page, QUESTION)
+    reply = page.locator("#chat .reply").last
+    expect(reply).to_contain_text("[1]")
+    mark = page.locator("#article-view mark.cited")
+    expect(mark).to_have_count(1)
+    sentence = mark.inner_text()
+    assert "Khalil Haqqani" in sentence
+    assert f"[1] {sentence}" in reply.locator(".citation").first.inner_text()
+    assert mark.get_attribute("data-n") == "1"
+    expect(page.locator("#article-view h3")).to_have_text(
+        "US to engage with Taliban for safe evacuation after Aug 31"
+    )
+    view, shown = page.locator("#article-view .article-scroll").bounding_box(), mark.bounding_box()
+    assert view["y"] <= shown["y"] and shown["y"] + shown["height"] <= view["y"] + view["height"], (
+        view,
+        shown,
+    )
+    assert page.locator("#article-view .article-scroll").evaluate("e => e.scrollTop") > 0
+    ask(page, "What reward is on his head?")  # a follow-up: "his" is Khalil Haqqani
+    expect(page.locator("#chat .reply").last).to_contain_text("reward")
+    assert page.locator("#question textarea").input_value() == ""
+
+
+def test_an_article_uploaded_in_the_page_can_be_asked_about(page: Page, tmp_path: Path) -> None:
+    upload = page.locator("#upload input[type=file]")
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    upload.set_input_files(binary)
+    expect(page.locator("#panel-status")).to_contain_text("scan.txt: looks like a binary file")
+    expect(page.locator("#article-list tbody tr")).to_have_count(1)
+    article = tmp_path / "veltra-dam.txt"
+    article.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n")
+    upload.set_input_files(article)
+    expect(page.locator("#panel-status")).to_contain_text(
+        f"Added “{DAM_TITLE}” (3 sentences)", timeout=60_000
+    )
+    expect(page.locator("#article-list")).to_contain_text("upload:veltra-dam.txt")
+    expect(page.locator("#ask-about").get_by_label(DAM_TITLE)).to_be_checked()
+    ask(page, "When was the Veltra dam completed?")
+    expect(page.locator("#chat .reply").last).to_contain_text(f"— {DAM_TITLE}")
+    expect(page.locator("#article-view h3")).to_have_text(DAM_TITLE)
+    expect(page.locator("#article-view mark.cited").first).to_contain_text("completed in 1987")
+
+
+def test_an_article_with_scripts_is_cited_as_text_and_runs_nothing(page: Page, dialogs: list[str]) -> None:
+    page.get_by_role("tab", name="Paste text").click()
+    page.locator("#paste-title textarea").fill(BRIDGE_TITLE)
+    page.locator("#paste-text textarea").fill(BRIDGE_TEXT)
+    page.locator("#paste-add").click()
+    expect(page.locator("#panel-status")).to_contain_text(f"Added “{BRIDGE_TITLE}”", timeout=60_000)
+    ask(page, "When was the Orvel bridge inspected?")
+    reply = page.locator("#chat .reply").last
+    expect(reply).to_contain_text(PAYLOAD)  # shown as text
+    expect(page.locator("#article-view mark.cited")).to_contain_text(PAYLOAD)
+    view = page.locator("#article-view")
+    expect(view).to_contain_text("<script>window.__pwned=true;alert('x')</script>")
+    expect(view).to_contain_text("${alert(1)}")
+    expect(page.locator("#article-list")).to_contain_text(BRIDGE_TITLE)
+    for part in ("#chat", "#article-view", "#article-list", "#ask-about", "#panel-status"):
+        assert page.locator(f"{part} script, {part} img, {part} a[href]").count() == 0, part
+    page.wait_for_timeout(500)  # give an injected handler the time to fire
+    assert page.evaluate("window.__pwned") is False
+    assert dialogs == []
