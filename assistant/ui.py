@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -32,6 +32,9 @@ from assistant.answerer import ExtractiveAnswerer, clean_question, get_answerer,
 from assistant.data import Answer, ArticleInfo, Citation
 from assistant.errors import AssistantError, ConfigError, EmptyStoreError, IngestError, InvalidQuestionError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.loader import RawArticle
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,8 @@ CSS = """
 #article-view .article-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.55; }
 #article-view mark.cited { background: #fde68a; color: #111; border-radius: 3px; padding: 0 2px; }
 #article-view sup.cite-n { font-weight: 600; color: var(--color-accent); }
-#article-list table { width: 100%; border-collapse: collapse; }
+#article-list table { width: 100%; border-collapse: collapse; border: none; }
+#article-list tr { border: none; }
 #article-list th, #article-list td {
   text-align: left; padding: .3em .5em; overflow-wrap: anywhere;
   border: none; border-bottom: 1px solid var(--border-color-primary);
@@ -176,7 +180,7 @@ def safe_file_name(name: str) -> str:
     return _UNSAFE_NAME_CHARS.sub("_", last).strip(" ._")[:120] or "upload"
 
 
-def read_upload(path: str | Path):
+def read_upload(path: str | Path) -> "RawArticle":
     """An uploaded file as a raw article (source ``upload:<name>``), or :class:`IngestError`."""
     # The page is an entry point like the CLI, so it reads uploads with the CLI's own code.
     from ingest.loader import MAX_BYTES, SUFFIXES, decode, parse_text
@@ -196,7 +200,7 @@ def read_upload(path: str | Path):
     return parse_text(text, f"upload:{name}", "html" if suffix in (".html", ".htm") else suffix, note)
 
 
-def pasted_article(title: str, text: str):
+def pasted_article(title: str, text: str) -> "RawArticle":
     """Pasted text with its title as a raw article (source ``pasted:<title>``)."""
     from ingest.loader import MAX_BYTES, parse_text
 
@@ -222,7 +226,6 @@ class ChatPage:
 
     def ask(self, question: str, history: Sequence[object] | None, selected: Sequence[str] | None) -> Answer:
         """Answer from the chosen articles; earlier user turns come escaped from the chat."""
-        question = clean_question(question)
         if selected is not None and not selected and self.store.articles():
             raise InvalidQuestionError(ui_text("no_selection"))
         earlier = [html.unescape(turn) for turn in user_turns(history)]
@@ -236,6 +239,7 @@ class ChatPage:
         """
         history = list(history or [])
         try:
+            question = clean_question(question)
             answer = self.ask(question, history, selected)
         except EmptyStoreError:
             history.append({"role": "assistant", "content": notice_html(ui_text("empty_store"))})
@@ -243,7 +247,7 @@ class ChatPage:
         except AssistantError as e:
             history.append({"role": "assistant", "content": notice_html(str(e))})
             return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
-        history.append({"role": "user", "content": html.escape(question.strip())})
+        history.append({"role": "user", "content": html.escape(question)})
         history.append({"role": "assistant", "content": reply_html(answer)})
         cited = {c.article_id: c.title for c in answer.citations}  # in marker order
         first = next(iter(cited), None)
@@ -301,7 +305,7 @@ class ChatPage:
             return gr.skip(), gr.skip(), notice_html(str(e)), *self.panel(selected)
         return "", "", *status
 
-    def _ingest(self, raw, selected: Sequence[str], progress: gr.Progress) -> tuple:
+    def _ingest(self, raw: "RawArticle", selected: Sequence[str], progress: gr.Progress) -> tuple:
         """Ingest one raw article; (status, *panel), or :class:`IngestError` when it failed."""
         from ingest.pipeline import ingest_articles
 
@@ -325,8 +329,9 @@ class ChatPage:
         if not article_id:
             return notice_html("choose the article to remove"), *self.panel(selected)
         info = self.store.article(article_id)
-        if info is None or not self.store.remove_article(article_id):
+        if info is None:
             return notice_html("that article is no longer in the store"), *self.panel(selected)
+        self.store.remove_article(article_id)
         self.store.touch()
         log.info("removed %s from the page", article_id)
         return status_html(f"Removed “{info.title}”."), *self.panel(selected)

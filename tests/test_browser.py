@@ -51,12 +51,21 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, url: str, tmp_path: Path, dialogs: list[str]) -> Iterator[Page]:
-    """A fresh page on the chat; it records dialogs and saves a screenshot when the test ends."""
+def requested() -> list[str]:
+    """Every URL the page requested."""
+    return []
+
+
+@pytest.fixture
+def page(
+    browser: Browser, url: str, tmp_path: Path, dialogs: list[str], requested: list[str]
+) -> Iterator[Page]:
+    """A fresh page on the chat; it records dialogs and requests, and saves a screenshot at the end."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(FLAG_SCRIPT)
     page = context.new_page()
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
     expect(page.locator("#article-list table")).to_be_visible()  # the panel has loaded
     yield page
@@ -75,8 +84,11 @@ def ask(page: Page, question: str) -> None:
     expect(replies).to_have_count(count + 1, timeout=REPLY_TIMEOUT)
 
 
-def test_asking_shows_the_cited_sentence_highlighted_in_the_article(page: Page) -> None:
+def test_asking_shows_the_cited_sentence_highlighted_in_the_article(
+    page: Page, url: str, requested: list[str], tmp_path: Path
+) -> None:
     ask(page, QUESTION)
+    page.screenshot(path=tmp_path / "answered.png", full_page=True)  # docs/chat.png comes from here
     reply = page.locator("#chat .reply").last
     expect(reply).to_contain_text("[1]")
     mark = page.locator("#article-view mark.cited")
@@ -97,9 +109,10 @@ def test_asking_shows_the_cited_sentence_highlighted_in_the_article(page: Page) 
     ask(page, "What reward is on his head?")  # a follow-up: "his" is Khalil Haqqani
     expect(page.locator("#chat .reply").last).to_contain_text("reward")
     assert page.locator("#question textarea").input_value() == ""
+    assert [r for r in requested if not r.startswith(url)] == []  # nothing from outside this server
 
 
-def test_an_article_uploaded_in_the_page_can_be_asked_about(page: Page, tmp_path: Path) -> None:
+def test_an_article_uploaded_in_the_page_can_be_asked_about_and_removed(page: Page, tmp_path: Path) -> None:
     upload = page.locator("#upload input[type=file]")
     binary = tmp_path / "scan.txt"
     binary.write_bytes(bytes(range(256)) * 8)
@@ -118,6 +131,12 @@ def test_an_article_uploaded_in_the_page_can_be_asked_about(page: Page, tmp_path
     expect(page.locator("#chat .reply").last).to_contain_text(f"— {DAM_TITLE}")
     expect(page.locator("#article-view h3")).to_have_text(DAM_TITLE)
     expect(page.locator("#article-view mark.cited").first).to_contain_text("completed in 1987")
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=DAM_TITLE).click()
+    page.locator("#remove").click()
+    expect(page.locator("#panel-status")).to_contain_text(f"Removed “{DAM_TITLE}”")
+    expect(page.locator("#article-list tbody tr")).to_have_count(1)
+    expect(page.locator("#ask-about").get_by_label(DAM_TITLE)).to_have_count(0)
 
 
 def test_an_article_with_scripts_is_cited_as_text_and_runs_nothing(page: Page, dialogs: list[str]) -> None:
