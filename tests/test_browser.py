@@ -13,7 +13,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from assistant.settings import Settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import SAMPLE
-from tests.ui_support import BRIDGE_TEXT, BRIDGE_TITLE, DAM_TEXT, DAM_TITLE, PAYLOAD, QUESTION, served_chat
+from tests.ui_support import (
+    BRIDGE_TEXT,
+    BRIDGE_TITLE,
+    DAM_TEXT,
+    DAM_TITLE,
+    PAYLOAD,
+    QUESTION,
+    VALLEY_TEXT,
+    VALLEY_TITLE,
+    served_chat,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,6 +94,15 @@ def ask(page: Page, question: str) -> None:
     expect(replies).to_have_count(count + 1, timeout=REPLY_TIMEOUT)
 
 
+def paste(page: Page, title: str, text: str) -> None:
+    """Add an article by pasting its title and text; wait until it is added."""
+    page.get_by_role("tab", name="Paste text").click()
+    page.locator("#paste-title textarea").fill(title)
+    page.locator("#paste-text textarea").fill(text)
+    page.locator("#paste-add").click()
+    expect(page.locator("#panel-status")).to_contain_text(f"Added “{title}”", timeout=60_000)
+
+
 def test_asking_shows_the_cited_sentence_highlighted_in_the_article(
     page: Page, url: str, requested: list[str], tmp_path: Path
 ) -> None:
@@ -100,12 +119,11 @@ def test_asking_shows_the_cited_sentence_highlighted_in_the_article(
     expect(page.locator("#article-view h3")).to_have_text(
         "US to engage with Taliban for safe evacuation after Aug 31"
     )
-    view, shown = page.locator("#article-view .article-scroll").bounding_box(), mark.bounding_box()
-    assert view["y"] <= shown["y"] and shown["y"] + shown["height"] <= view["y"] + view["height"], (
-        view,
-        shown,
-    )
-    assert page.locator("#article-view .article-scroll").evaluate("e => e.scrollTop") > 0
+    scroller = page.locator("#article-view .article-scroll")
+    view, shown = scroller.bounding_box(), mark.bounding_box()
+    in_sight = view["y"] <= shown["y"] and shown["y"] + shown["height"] <= view["y"] + view["height"]
+    assert in_sight, (view, shown)
+    assert scroller.evaluate("e => e.scrollTop") > 0  # sentence 18 of 25: scrolled down to it
     ask(page, "What reward is on his head?")  # a follow-up: "his" is Khalil Haqqani
     expect(page.locator("#chat .reply").last).to_contain_text("reward")
     assert page.locator("#question textarea").input_value() == ""
@@ -113,12 +131,14 @@ def test_asking_shows_the_cited_sentence_highlighted_in_the_article(
 
 
 def test_an_article_uploaded_in_the_page_can_be_asked_about_and_removed(page: Page, tmp_path: Path) -> None:
+    rows = page.locator("#article-list tbody tr")
+    before = rows.count()
     upload = page.locator("#upload input[type=file]")
     binary = tmp_path / "scan.txt"
     binary.write_bytes(bytes(range(256)) * 8)
     upload.set_input_files(binary)
     expect(page.locator("#panel-status")).to_contain_text("scan.txt: looks like a binary file")
-    expect(page.locator("#article-list tbody tr")).to_have_count(1)
+    expect(rows).to_have_count(before)
     article = tmp_path / "veltra-dam.txt"
     article.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n")
     upload.set_input_files(article)
@@ -135,16 +155,31 @@ def test_an_article_uploaded_in_the_page_can_be_asked_about_and_removed(page: Pa
     page.get_by_role("option", name=DAM_TITLE).click()
     page.locator("#remove").click()
     expect(page.locator("#panel-status")).to_contain_text(f"Removed “{DAM_TITLE}”")
-    expect(page.locator("#article-list tbody tr")).to_have_count(1)
+    expect(rows).to_have_count(before)
     expect(page.locator("#ask-about").get_by_label(DAM_TITLE)).to_have_count(0)
 
 
+def test_a_reply_citing_two_articles_can_show_each(page: Page) -> None:
+    paste(page, DAM_TITLE, DAM_TEXT)
+    paste(page, VALLEY_TITLE, VALLEY_TEXT)
+    ask(page, "What is the Veltra dam?")
+    switch = page.locator("#cited-articles")
+    expect(switch).to_be_visible()
+    titles = switch.locator("label").all_inner_texts()
+    assert sorted(titles) == sorted([DAM_TITLE, VALLEY_TITLE])
+    citations = page.locator("#chat .reply").last.locator(".citation").all_inner_texts()
+    for title in titles:
+        switch.get_by_label(title).check()
+        expect(page.locator("#article-view h3")).to_have_text(title)
+        numbers = [c.split("]")[0].lstrip("[") for c in citations if f"— {title}, sentence" in c]
+        expect(page.locator("#article-view mark.cited")).to_have_count(len(numbers))
+        assert (
+            page.locator("#article-view mark.cited").evaluate_all("ms => ms.map(m => m.dataset.n)") == numbers
+        )
+
+
 def test_an_article_with_scripts_is_cited_as_text_and_runs_nothing(page: Page, dialogs: list[str]) -> None:
-    page.get_by_role("tab", name="Paste text").click()
-    page.locator("#paste-title textarea").fill(BRIDGE_TITLE)
-    page.locator("#paste-text textarea").fill(BRIDGE_TEXT)
-    page.locator("#paste-add").click()
-    expect(page.locator("#panel-status")).to_contain_text(f"Added “{BRIDGE_TITLE}”", timeout=60_000)
+    paste(page, BRIDGE_TITLE, BRIDGE_TEXT)
     ask(page, "When was the Orvel bridge inspected?")
     reply = page.locator("#chat .reply").last
     expect(reply).to_contain_text(PAYLOAD)  # shown as text
