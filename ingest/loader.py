@@ -1,12 +1,14 @@
 """Finding article files and reading them into a title and raw paragraphs.
 
 Folders are walked recursively (symlinks followed, each real folder once, so a link loop
-ends); ``.txt``, ``.md`` and ``.html`` files are read, with a cp1252 fallback for files that
-are not UTF-8. Binary files and files over the size limit are refused with a reason.
+ends); ``.txt``, ``.md`` and ``.html`` files are read as UTF-8 (or UTF-16 with a byte order
+mark), with a cp1252 fallback for files that are not. Binary files, files that are not
+regular files and files over the size limit are refused with a reason.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Iterator
@@ -55,7 +57,9 @@ def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Found]:
         stat = os.stat(root)
         if (stat.st_dev, stat.st_ino) in seen_dirs:  # a symlink loop or a second link
             dirs[:] = []
-            yield Found(Path(root), "folder already visited (symlink loop)")
+            yield Found(
+                Path(root), "folder already read through another path (a symlink loop or a second link)"
+            )
             continue
         seen_dirs.add((stat.st_dev, stat.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -75,6 +79,8 @@ def read_article(path: Path) -> RawArticle:
     if suffix not in SUFFIXES:
         raise IngestError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
     try:
+        if path.exists() and not path.is_file():  # a pipe or a device would block or never end
+            raise IngestError(f"{path}: not a regular file")
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise IngestError(
@@ -93,6 +99,11 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     """Text of the bytes and a note when a fallback encoding was used; binary data is refused."""
     if not data.strip():
         raise IngestError(f"{name}: the file is empty")
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        try:  # what Windows tools call "Unicode"
+            return data.decode("utf-16"), ""
+        except UnicodeDecodeError as e:
+            raise IngestError(f"{name}: marked as UTF-16 but cannot be read as such: {e.reason}") from e
     sample = data[:8192]
     if b"\x00" in sample or _binary_share(sample) > 0.1:
         raise IngestError(f"{name}: looks like a binary file, not text")
@@ -127,19 +138,19 @@ def parse_text(text: str, source: str, kind: str, note: str = "") -> RawArticle:
 
 def _paragraph_lines(text: str) -> list[str]:
     """Paragraphs of plain text: a line each, hard-wrapped continuation lines joined back."""
-    paragraphs: list[str] = []
+    paragraphs: list[list[str]] = []  # each paragraph as its lines
     joinable = False
     for line in text.splitlines():
         line = line.strip()
         if not line:
             joinable = False
             continue
-        if joinable and paragraphs and line[:1].islower() and paragraphs[-1][-1:] not in ".!?:":
-            paragraphs[-1] += " " + line
+        if joinable and line[:1].islower() and paragraphs[-1][-1][-1:] not in ".!?:":
+            paragraphs[-1].append(line)
         else:
-            paragraphs.append(line)
+            paragraphs.append([line])
         joinable = True
-    return paragraphs
+    return [" ".join(lines) for lines in paragraphs]
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")

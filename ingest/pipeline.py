@@ -70,9 +70,11 @@ class _Writer:
         self._queue: list[tuple[Article, Sentence]] = []
         self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
         self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
+        self.added: set[str] = set()  # ids of every article added in this run
         self.committed = 0
 
     def add(self, article: Article) -> None:
+        self.added.add(article.article_id)
         self._articles[article.article_id] = article
         self._unwritten[article.article_id] = len(article.sentences)
         for sentence in article.sentences:
@@ -122,13 +124,20 @@ def ingest_articles(
     return IngestReport(tuple(outcomes))
 
 
+def _failed(source: str, error: IngestError) -> Outcome:
+    """A failure whose detail is the reason, without the path the message starts with."""
+    return Outcome(source, "failed", str(error).removeprefix(f"{source}: "))
+
+
 def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
     try:
         article = build_article(raw)
     except IngestError as e:
-        return Outcome(raw.source, "failed", str(e))
-    existing = store.article(article.article_id)
+        return _failed(raw.source, e)
     found = dict(article_id=article.article_id, title=article.title, sentences=len(article.sentences))
+    if article.article_id in writer.added:
+        return Outcome(raw.source, "skipped", "given more than once", **found)
+    existing = store.article(article.article_id)
     if existing and existing.content_hash == article.content_hash:
         if store.needs_finishing(article.article_id):
             store.finish_article(article.article_id, article.content_hash)
@@ -141,15 +150,21 @@ def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
 
 
 def _read_inputs(paths: list[Path]) -> Iterable[RawArticle | Outcome]:
+    read: dict[Path, Path] = {}  # real path -> the path it was first read as
     for found in find_files(paths):
         if found.skip_reason:
             status: Status = "failed" if found.path in paths else "skipped"
             yield Outcome(str(found.path), status, found.skip_reason)
             continue
+        real = found.path.resolve()
+        if real in read:  # given twice, or reached again through a link
+            yield Outcome(str(found.path), "skipped", f"same file as {read[real]}")
+            continue
+        read[real] = found.path
         try:
             yield read_article(found.path)
         except IngestError as e:
-            yield Outcome(str(found.path), "failed", str(e))
+            yield _failed(str(found.path), e)
 
 
 def ingest_paths(

@@ -4,6 +4,11 @@ Sentences come from pysbd (rule-based, handles abbreviations, initials and quote
 paragraph by paragraph so that a caption never merges with the next paragraph. The
 cleaned text is the paragraphs joined by blank lines; every sentence keeps
 ``text == cleaned_text[start:end]``.
+
+pysbd's time grows with the square of the text it is given, so a long paragraph is first
+cut into pieces of at most :data:`PIECE_CHARS` at sure sentence ends (a lower-case word,
+then ``.``, ``!`` or ``?``, then a capital), and a "sentence" longer than
+:data:`MAX_SENTENCE_CHARS` (text without punctuation) is cut at spaces.
 """
 
 from __future__ import annotations
@@ -27,8 +32,54 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
+PIECE_CHARS = 2000  # longest text given to pysbd at once
+MAX_SENTENCE_CHARS = 1000  # longer runs without a sentence end are cut at spaces
+# A sure sentence end: a lower-case word, its closing punctuation and quotes, space, a capital.
+_SURE_END = re.compile(r"(?<=[a-z]{2}[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_SPACE = re.compile(r"\s+")
+
+
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences of one paragraph, stripped, in order, covering it."""
+    spans: list[tuple[int, int]] = []
+    for start, end in _pieces(paragraph):
+        spans += [(start + s, start + e) for s, e in _segment(paragraph[start:end])]
+    return [cut for s, e in spans for cut in _cut_long(paragraph, s, e)]
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Spans of at most PIECE_CHARS covering ``text``, cut at sure sentence ends if any."""
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > PIECE_CHARS:
+        limit = start + PIECE_CHARS
+        ends = [m.end() for m in _SURE_END.finditer(text, start + 1, limit)]
+        cut = ends[-1] if ends else _space_before(text, start, limit)
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, len(text)))
+    return pieces
+
+
+def _space_before(text: str, start: int, limit: int) -> int:
+    """The end of the last run of spaces in ``text[start:limit]``, or ``limit`` if none."""
+    spaces = [m.end() for m in _SPACE.finditer(text, start + 1, limit)]
+    return spaces[-1] if spaces else limit
+
+
+def _cut_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(start, end)``, or its pieces of at most MAX_SENTENCE_CHARS cut at spaces."""
+    cuts = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = _space_before(text, start, start + MAX_SENTENCE_CHARS)
+        cuts.append(_trim(text, start, cut))
+        start = cut
+    cuts.append(_trim(text, start, end))
+    return [(s, e) for s, e in cuts if s < e]
+
+
+def _segment(paragraph: str) -> list[tuple[int, int]]:
+    """pysbd's sentence spans of a (short) paragraph, stripped, in order, covering it."""
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in _segmenter().segment(paragraph):
@@ -89,7 +140,8 @@ def build_article(raw: RawArticle) -> Article:
             )
         offset += len(paragraph) + len(PARAGRAPH_BREAK)
     if not sentences:
-        raise IngestError(f"{raw.source}: no sentences left after removing page boilerplate")
+        what = "page boilerplate (credits, links, shortcodes)" if raw.paragraphs else "a title"
+        raise IngestError(f"{raw.source}: no article text: only {what}")
     title = normalise(raw.title).strip() or sentences[0].text[:80]
     text = PARAGRAPH_BREAK.join(paragraphs)
     digest = hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()
