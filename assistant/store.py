@@ -12,17 +12,30 @@ Two collections live in it:
   half an article.
 
 The ``articles`` collection's metadata carries a ``generation`` token, renewed on every
-change, so readers can tell cheaply whether their in-memory copy is stale.
+write, so readers can tell cheaply whether their in-memory copy is stale.
+
+Embedded Chroma keeps each collection's vector index in the memory of the process that
+opened it and never reloads it, so a process that kept the store open does not see what
+another process wrote since (reading a new sentence's embedding fails with "Error finding
+id"), and two processes must not load or save those index files at the same moment. So with
+the embedded store every operation runs under a lock file in the store folder and first
+compares the generation token with the one its client last saw: when another process wrote
+in between, the client is reopened (see :class:`_Connection`). A Chroma server serves every
+process itself and needs neither.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from assistant.data import Article, ArticleInfo, Sentence
 from assistant.errors import StoreError
@@ -33,6 +46,7 @@ log = logging.getLogger(__name__)
 SENTENCES = "sentences"
 ARTICLES = "articles"
 PAGE = 5000  # records per get() page, below every server's batch limit
+LOCK_FILE = ".assistant.lock"  # in the embedded store's folder
 
 # metadata keys of a sentence record
 ARTICLE_ID = "article_id"
@@ -86,10 +100,91 @@ def _client(settings: Settings):
                 headers=headers,
                 settings=chroma_settings,
             )
-        settings.store.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
     except Exception as e:  # chromadb raises plain ValueError/ConnectionError and others
         raise StoreError(f"cannot open the store at {settings.store_label}: {e}") from e
+
+
+class _Connection:
+    """The Chroma client and collections of one store, shared by this process's Stores on it.
+
+    :meth:`session` wraps every store operation. With the embedded store it holds the lock
+    file (and a thread lock, as one client serves every thread) and reopens the client when
+    the generation token is not the one this client last saw, that is, when another process
+    wrote since; a writing session renews the token.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._thread_lock = threading.RLock()
+        self._file_lock = (
+            None if settings.remote else FileLock(settings.store / LOCK_FILE, thread_local=False)
+        )
+        self._client = None
+        self.sentences = self.articles = None
+        self._seen = ""  # the generation token as of this client's opening or last write
+
+    @contextmanager
+    def session(self, writing: bool = False) -> Iterator[None]:
+        """Run store operations: exclusive, on a client that has seen every write so far."""
+        from chromadb.errors import ChromaError
+
+        with self._thread_lock, self._locked():
+            try:
+                if self._client is None:
+                    self._open()
+                elif self._file_lock is not None and self.generation() != self._seen:
+                    log.debug("%s was written by another process: reopening it", self.settings.store)
+                    self._client.close()
+                    self._client = None
+                    self._open()
+                yield
+                if writing:
+                    self._seen = uuid.uuid4().hex
+                    self.articles.modify(metadata={GENERATION: self._seen})
+            except ChromaError as e:
+                raise StoreError(f"the store at {self.settings.store_label} failed: {e}") from e
+
+    def generation(self) -> str:
+        """The store's generation token as it is now (read afresh, not from a cache)."""
+        metadata = self._client.get_collection(ARTICLES, embedding_function=None).metadata
+        return str((metadata or {}).get(GENERATION, ""))
+
+    def _locked(self):
+        if self._file_lock is None:
+            return nullcontext()
+        try:
+            self.settings.store.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot open the store at {self.settings.store_label}: {e}") from e
+        return self._file_lock
+
+    def _open(self) -> None:
+        client = _client(self.settings)
+        try:
+            sentences = client.get_or_create_collection(
+                SENTENCES, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+            articles = client.get_or_create_collection(ARTICLES, embedding_function=None)
+        except Exception as e:
+            raise StoreError(f"cannot open the collections in {self.settings.store_label}: {e}") from e
+        self._client, self.sentences, self.articles = client, sentences, articles
+        self._seen = self.generation()
+
+
+_connections: dict[Path, _Connection] = {}  # embedded store folder -> its connection
+_connections_lock = threading.Lock()
+
+
+def _connection(settings: Settings) -> _Connection:
+    """The connection for the store in ``settings``: one per embedded store folder."""
+    if settings.remote:
+        return _Connection(settings)
+    with _connections_lock:
+        folder = settings.store.resolve()
+        if folder not in _connections:
+            _connections[folder] = _Connection(settings)
+        return _connections[folder]
 
 
 class Store:
@@ -97,21 +192,24 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         self.label = settings.store_label
-        self._client = _client(settings)
-        try:
-            self._sentences = self._client.get_or_create_collection(
-                SENTENCES, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-            )
-            self._articles = self._client.get_or_create_collection(ARTICLES, embedding_function=None)
-        except Exception as e:
-            raise StoreError(f"cannot open the collections in {self.label}: {e}") from e
+        self._connection = _connection(settings)
+        with self._connection.session():  # open now, so that a bad store fails here
+            pass
+
+    @property
+    def _sentences(self):
+        return self._connection.sentences
+
+    @property
+    def _articles(self):
+        return self._connection.articles
 
     # -- reading ---------------------------------------------------------------------------
 
     def generation(self) -> str:
-        """A token that changes whenever an article is added, replaced or removed."""
-        metadata = self._client.get_collection(ARTICLES, embedding_function=None).metadata
-        return str((metadata or {}).get(GENERATION, ""))
+        """A token that changes whenever the store is written to."""
+        with self._connection.session():
+            return self._connection.generation()
 
     def articles(self) -> list[ArticleInfo]:
         """Every visible article, in title order."""
@@ -122,21 +220,24 @@ class Store:
 
     def article(self, article_id: str) -> ArticleInfo | None:
         """The article with this id, or None."""
-        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        with self._connection.session():
+            got = self._articles.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
         return _article_info(got["ids"][0], got["metadatas"][0])
 
     def article_with_content(self, content_hash: str) -> ArticleInfo | None:
         """An article whose content hash is ``content_hash`` (a duplicate's original), or None."""
-        got = self._articles.get(where={CONTENT_HASH: content_hash}, include=["metadatas"], limit=1)
+        with self._connection.session():
+            got = self._articles.get(where={CONTENT_HASH: content_hash}, include=["metadatas"], limit=1)
         if not got["ids"]:
             return None
         return _article_info(got["ids"][0], got["metadatas"][0])
 
     def article_text(self, article_id: str) -> str | None:
         """The cleaned text of an article (what citation offsets point into), or None."""
-        got = self._articles.get(ids=[article_id], include=["documents"])
+        with self._connection.session():
+            got = self._articles.get(ids=[article_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
     def sentence_pages(self) -> Iterator[tuple[list[StoredSentence], np.ndarray]]:
@@ -144,9 +245,10 @@ class Store:
         current = {a.article_id: a.content_hash for a in self.articles()}
         offset = 0
         while True:
-            got = self._sentences.get(
-                include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset
-            )
+            with self._connection.session():
+                got = self._sentences.get(
+                    include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset
+                )
             if not got["ids"]:
                 return
             offset += len(got["ids"])
@@ -175,23 +277,26 @@ class Store:
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest sentence ids with their cosine similarity, higher is more similar."""
         where = {ARTICLE_ID: {"$in": list(article_ids)}} if article_ids else None
-        n = min(k, self._sentences.count())
-        if n == 0:
-            return []
-        got = self._sentences.query(
-            query_embeddings=[embedding], n_results=n, where=where, include=["distances"]
-        )
+        with self._connection.session():
+            n = min(k, self._sentences.count())
+            if n == 0:
+                return []
+            got = self._sentences.query(
+                query_embeddings=[embedding], n_results=n, where=where, include=["distances"]
+            )
         # Chroma's cosine space gives distance = 1 - cosine similarity.
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def sentence_count(self) -> int:
         """Sentence records in the store, including any not yet (or no longer) visible."""
-        return self._sentences.count()
+        with self._connection.session():
+            return self._sentences.count()
 
     def _article_pages(self) -> Iterator[tuple[list, list]]:
         offset = 0
         while True:
-            got = self._articles.get(include=["metadatas"], limit=PAGE, offset=offset)
+            with self._connection.session():
+                got = self._articles.get(include=["metadatas"], limit=PAGE, offset=offset)
             if not got["ids"]:
                 return
             yield got["ids"], got["metadatas"]
@@ -201,24 +306,25 @@ class Store:
 
     def write_sentences(self, items: Sequence[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
         """Write sentences with their embeddings (invisible until :meth:`commit_article`)."""
-        self._sentences.upsert(
-            ids=[sentence_id(a.article_id, a.content_hash, s.index) for a, s in items],
-            embeddings=embeddings,
-            documents=[s.text for _, s in items],
-            metadatas=[
-                {
-                    ARTICLE_ID: a.article_id,
-                    TITLE: a.title,
-                    SOURCE: a.source,
-                    SENTENCE_INDEX: s.index,
-                    PARAGRAPH_INDEX: s.paragraph,
-                    START: s.start,
-                    END: s.end,
-                    CONTENT_HASH: a.content_hash,
-                }
-                for a, s in items
-            ],
-        )
+        with self._connection.session(writing=True):
+            self._sentences.upsert(
+                ids=[sentence_id(a.article_id, a.content_hash, s.index) for a, s in items],
+                embeddings=embeddings,
+                documents=[s.text for _, s in items],
+                metadatas=[
+                    {
+                        ARTICLE_ID: a.article_id,
+                        TITLE: a.title,
+                        SOURCE: a.source,
+                        SENTENCE_INDEX: s.index,
+                        PARAGRAPH_INDEX: s.paragraph,
+                        START: s.start,
+                        END: s.end,
+                        CONTENT_HASH: a.content_hash,
+                    }
+                    for a, s in items
+                ],
+            )
 
     def commit_article(self, article: Article) -> None:
         """Make the written sentences of ``article`` visible, then drop its older versions."""
@@ -228,37 +334,42 @@ class Store:
             SENTENCE_COUNT: len(article.sentences),
             CONTENT_HASH: article.content_hash,
         }
-        self._articles.upsert(
-            ids=[article.article_id],
-            embeddings=[_ARTICLE_VECTOR],
-            documents=[article.text],
-            metadatas=[{**metadata, PENDING: True}],
-        )
-        self.finish_article(article.article_id, article.content_hash)
+        with self._connection.session(writing=True):
+            self._articles.upsert(
+                ids=[article.article_id],
+                embeddings=[_ARTICLE_VECTOR],
+                documents=[article.text],
+                metadatas=[{**metadata, PENDING: True}],
+            )
+            self.finish_article(article.article_id, article.content_hash)
 
     def finish_article(self, article_id: str, content_hash: str) -> None:
         """Delete sentences of other versions of an article and clear its pending mark."""
-        self._sentences.delete(
-            where={"$and": [{ARTICLE_ID: article_id}, {CONTENT_HASH: {"$ne": content_hash}}]}
-        )
-        self._articles.update(ids=[article_id], metadatas=[{PENDING: False}])
+        with self._connection.session(writing=True):
+            self._sentences.delete(
+                where={"$and": [{ARTICLE_ID: article_id}, {CONTENT_HASH: {"$ne": content_hash}}]}
+            )
+            self._articles.update(ids=[article_id], metadatas=[{PENDING: False}])
 
     def needs_finishing(self, article_id: str) -> bool:
         """True when an earlier run stopped between showing an article and cleaning up."""
-        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        with self._connection.session():
+            got = self._articles.get(ids=[article_id], include=["metadatas"])
         return bool(got["ids"]) and bool(got["metadatas"][0].get(PENDING))
 
     def remove_article(self, article_id: str) -> bool:
         """Remove an article and its sentences; False when there was nothing to remove."""
-        known = bool(self._articles.get(ids=[article_id], include=[])["ids"])
-        self._articles.delete(ids=[article_id])  # invisible from here on
-        leftovers = self._sentences.get(where={ARTICLE_ID: article_id}, include=[], limit=1)
-        self._sentences.delete(where={ARTICLE_ID: article_id})
+        with self._connection.session(writing=True):
+            known = bool(self._articles.get(ids=[article_id], include=[])["ids"])
+            self._articles.delete(ids=[article_id])  # invisible from here on
+            leftovers = self._sentences.get(where={ARTICLE_ID: article_id}, include=[], limit=1)
+            self._sentences.delete(where={ARTICLE_ID: article_id})
         return known or bool(leftovers["ids"])
 
     def touch(self) -> None:
-        """Renew the generation token so that readers reload."""
-        self._articles.modify(metadata={GENERATION: uuid.uuid4().hex})
+        """Renew the generation token so that readers reload (every write does it too)."""
+        with self._connection.session(writing=True):
+            pass
 
 
 def _article_info(article_id: str, metadata: dict) -> ArticleInfo:

@@ -97,7 +97,6 @@ def _remove(settings: Settings, ids: list[str]) -> int:
                 file=sys.stderr,
             )
             status = 1
-    store.touch()
     return status
 
 

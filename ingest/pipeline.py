@@ -99,7 +99,6 @@ class _Writer:
             self._store.commit_article(self._articles.pop(article_id))
             del self._unwritten[article_id]
             self.committed += 1
-        self._store.touch()
 
 
 def _progress_bar(show: bool):
