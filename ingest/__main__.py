@@ -60,7 +60,8 @@ def _ingest(settings: Settings, paths: list[Path], as_json: bool, show_progress:
     else:
         for o in report.outcomes:
             if o.status in ("added", "updated", "skipped", "failed") or o.detail:
-                extra = f" ({o.sentences} sentences)" if o.sentences and o.status != "failed" else ""
+                plural = "" if o.sentences == 1 else "s"
+                extra = f" ({o.sentences} sentence{plural})" if o.sentences and o.status != "failed" else ""
                 reason = f": {o.detail}" if o.detail else ""
                 print(f"{o.status:>9}  {o.source}{extra}{reason}")
         print(report.summary())

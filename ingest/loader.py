@@ -84,7 +84,7 @@ def read_article(path: Path) -> RawArticle:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise IngestError(
-                f"{path}: {size / 1e6:.1f} MB is over the {MAX_BYTES / 1e6:.0f} MB limit "
+                f"{path}: {size / 2**20:.1f} MB is over the {MAX_BYTES / 2**20:.0f} MB limit "
                 "for one article; split it into smaller files"
             )
         data = path.read_bytes()

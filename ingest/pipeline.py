@@ -123,9 +123,12 @@ def ingest_articles(
     return IngestReport(tuple(outcomes))
 
 
-def _failed(source: str, error: IngestError) -> Outcome:
-    """A failure whose detail is the reason, without the path the message starts with."""
-    return Outcome(source, "failed", str(error).removeprefix(f"{source}: "))
+def _failed(source: str, error: IngestError, *names: str) -> Outcome:
+    """A failure whose detail is the reason, without the file name the message starts with."""
+    reason = str(error)
+    for name in (source, *names):
+        reason = reason.removeprefix(f"{name}: ")
+    return Outcome(source, "failed", reason)
 
 
 def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
@@ -163,7 +166,7 @@ def _read_inputs(paths: list[Path]) -> Iterable[RawArticle | Outcome]:
         try:
             yield read_article(found.path)
         except IngestError as e:
-            yield _failed(str(found.path), e)
+            yield _failed(str(found.path), e, str(real))
 
 
 def ingest_paths(

@@ -1,0 +1,135 @@
+"""What the robustness tests check a store and its articles with, and the articles they ingest.
+
+- :func:`records`: every record of both collections, to compare two stores exactly;
+- :func:`assert_consistent`: a store is whole: each article's sentences are exactly its
+  current version's, in order, pointing into its text, with readable embeddings;
+- :func:`write_articles`: a folder of small distinct articles, each about its own made-up
+  place, so that a question about one of them has one right answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from assistant.settings import Settings
+from assistant.store import (
+    ARTICLE_ID,
+    CONTENT_HASH,
+    END,
+    PENDING,
+    SENTENCE_COUNT,
+    SENTENCE_INDEX,
+    START,
+    Store,
+    sentence_id,
+)
+
+_SYLLABLES = ("ka", "lo", "mi", "re", "su", "ta", "vo", "ne", "di", "bu")
+_NAMES = ("Anna Berg", "Tom Okafor", "Lena Ruiz", "Ravi Menon", "Sara Holm", "Ivo Petrov")
+_THINGS = ("ferries", "buses", "schools", "clinics", "markets", "bridges", "farms", "libraries")
+
+
+def place(number: int) -> str:
+    """The made-up place article ``number`` is about, e.g. ``Kaloren``."""
+    a, b, c = number % 10, number // 10 % 10, number // 100 % 10
+    return (_SYLLABLES[a] + _SYLLABLES[b] + _SYLLABLES[c]).capitalize() + "n"
+
+
+def article_text(number: int, sentences: int = 10, version: int = 1) -> str:
+    """A plain-text article about :func:`place` ``(number)``: a title, then paragraphs of 4 sentences."""
+    where = place(number)
+    lines = [f"The {where} bridge reopened after {number % 9 + 2} months of repairs, version {version}."]
+    for k in range(1, sentences):
+        name, things = _NAMES[(number + k) % len(_NAMES)], _THINGS[(number * 3 + k) % len(_THINGS)]
+        lines.append(
+            f"{name} said that {k + number % 7} {things} in {where} had been checked during week "
+            f"{k + version} by the regional office."
+        )
+    paragraphs = [" ".join(lines[i : i + 4]) for i in range(0, len(lines), 4)]
+    return f"News from {where}, report {number}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def write_articles(folder: Path, count: int, sentences: int = 10, version: int = 1) -> list[Path]:
+    """Write ``count`` articles as ``folder/NNNN.txt`` (created if needed); their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        path = folder / f"{number:04d}.txt"
+        path.write_text(article_text(number, sentences, version), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def records(settings: Settings) -> dict:
+    """Every record of the store: ids with documents and metadata, and the embeddings.
+
+    ``{"sentences": {id: (document, metadata)}, "articles": {id: (document, metadata)},
+    "embeddings": {id: vector}}``, read in one locked session on a client that has seen
+    every write (see :mod:`assistant.store`).
+    """
+    store = Store(settings)
+    with store._connection.session():
+        sentences = store._sentences.get(include=["documents", "metadatas", "embeddings"])
+        articles = store._articles.get(include=["documents", "metadatas"])
+    return {
+        "sentences": {
+            i: (d, m)
+            for i, d, m in zip(sentences["ids"], sentences["documents"], sentences["metadatas"], strict=True)
+        },
+        "articles": {
+            i: (d, m)
+            for i, d, m in zip(articles["ids"], articles["documents"], articles["metadatas"], strict=True)
+        },
+        "embeddings": {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(sentences["ids"], sentences["embeddings"], strict=True)
+        },
+    }
+
+
+def assert_same_records(got: dict, expected: dict) -> None:
+    """The same ids, documents and metadata; embeddings equal up to float noise."""
+    assert got["articles"] == expected["articles"]
+    assert sorted(got["sentences"]) == sorted(expected["sentences"])
+    assert got["sentences"] == expected["sentences"]
+    for key, vector in expected["embeddings"].items():
+        np.testing.assert_allclose(got["embeddings"][key], vector, atol=1e-4)
+
+
+def assert_consistent(settings: Settings, finished: bool = True) -> dict:
+    """Check the store is whole and return its :func:`records`.
+
+    Every article record has its sentences ``0..count-1`` of its current content hash under
+    their proper ids, each ``text[start:end] == document``, each with a finite embedding
+    that Chroma finds as its own nearest neighbour. With ``finished`` (the command that
+    wrote them has ended), no other sentence record exists and no cleanup is pending; without
+    it (a writer was killed), other records may wait for the next run, but never visibly.
+    """
+    found = records(settings)
+    by_article: dict[str, dict[int, str]] = defaultdict(dict)  # article_id -> index -> id
+    for key, (document, meta) in found["sentences"].items():
+        registered = found["articles"].get(meta[ARTICLE_ID])
+        if registered is None or registered[1][CONTENT_HASH] != meta[CONTENT_HASH]:
+            assert not finished, f"sentence {key} belongs to no current article version"
+            continue
+        text = registered[0]
+        assert text[meta[START] : meta[END]] == document, key
+        assert meta[SENTENCE_INDEX] not in by_article[meta[ARTICLE_ID]], f"duplicate sentence {key}"
+        by_article[meta[ARTICLE_ID]][meta[SENTENCE_INDEX]] = key
+        assert np.all(np.isfinite(found["embeddings"][key])), key
+    for article_id, (_, meta) in found["articles"].items():
+        assert not (finished and meta.get(PENDING)), f"{article_id} still has a cleanup pending"
+        indices = by_article[article_id]
+        assert sorted(indices) == list(range(meta[SENTENCE_COUNT])), f"{article_id} is incomplete"
+        assert all(indices[i] == sentence_id(article_id, meta[CONTENT_HASH], i) for i in indices), article_id
+    store = Store(settings)
+    visible = sum(len(page) for page, _ in store.sentence_pages())
+    assert visible == sum(m[SENTENCE_COUNT] for _, m in found["articles"].values())
+    for key in itertools.islice((k for ids in by_article.values() for k in ids.values()), 0, None, 97):
+        nearest = store.nearest(found["embeddings"][key], 1)
+        assert nearest and nearest[0][1] > 0.999, f"{key} is not its own nearest neighbour: {nearest}"
+    return found
