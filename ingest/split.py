@@ -6,8 +6,8 @@ cleaned text is the paragraphs joined by blank lines; every sentence keeps
 ``text == cleaned_text[start:end]``.
 
 pysbd's time grows with the square of the text it is given, so a long paragraph is first
-cut into pieces of at most :data:`PIECE_CHARS` at sure sentence ends (a lower-case word,
-then ``.``, ``!`` or ``?``, then a capital), and a "sentence" longer than
+cut into pieces of at most :data:`PIECE_CHARS` at sure sentence ends (a lower-case word
+or a number, then ``.``, ``!`` or ``?``, then a capital), and a "sentence" longer than
 :data:`MAX_SENTENCE_CHARS` (text without punctuation) is cut at spaces.
 """
 
@@ -34,8 +34,9 @@ def _segmenter():
 
 PIECE_CHARS = 2000  # longest text given to pysbd at once
 MAX_SENTENCE_CHARS = 1000  # longer runs without a sentence end are cut at spaces
-# A sure sentence end: a lower-case word, its closing punctuation and quotes, space, a capital.
-_SURE_END = re.compile(r"(?<=[a-z]{2}[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sure sentence end: a lower-case word or a number, its closing punctuation and quotes,
+# space, a capital or a digit.
+_SURE_END = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _SPACE = re.compile(r"\s+")
 
 
