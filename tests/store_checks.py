@@ -92,12 +92,17 @@ def records(settings: Settings) -> dict:
 
 
 def assert_same_records(got: dict, expected: dict) -> None:
-    """The same ids, documents and metadata; embeddings equal up to float noise."""
+    """The same ids, documents and metadata, and the same embeddings up to batching noise.
+
+    The default int8 model quantises activations per batch, so a sentence embedded in
+    another batch (as after an interrupted run) comes out slightly different: cosine about
+    0.99, where the float model gives 1.0.
+    """
     assert got["articles"] == expected["articles"]
     assert sorted(got["sentences"]) == sorted(expected["sentences"])
     assert got["sentences"] == expected["sentences"]
     for key, vector in expected["embeddings"].items():
-        np.testing.assert_allclose(got["embeddings"][key], vector, atol=1e-4)
+        assert float(got["embeddings"][key] @ vector) > 0.98, key
 
 
 def assert_consistent(settings: Settings, finished: bool = True) -> dict:

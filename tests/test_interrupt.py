@@ -1,0 +1,138 @@
+"""``kill -9`` in the middle of ``python -m ingest``, then the same command again.
+
+The store must end exactly as an uninterrupted ingest leaves it (same ids, documents,
+metadata and embeddings), and while a changed article is being replaced, every reader sees
+it whole in one version: never both, never none. The test process watches the store while
+the ingest writes it, as the chat server would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import Store
+from ingest.loader import read_article
+from ingest.pipeline import FLUSH_SENTENCES
+from ingest.split import build_article
+from tests.conftest import CHROMA_VARS, ROOT, run_cli
+from tests.store_checks import assert_consistent, assert_same_records, write_articles
+
+ARTICLES, SENTENCES = 60, 10  # 600 sentences: three write batches
+
+
+def _settings(store: Path) -> Settings:
+    return Settings(store=store, chroma_host=None)
+
+
+def _spawn_ingest(folder: Path, store: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
+    env["ASSISTANT_STORE"] = str(store)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--quiet", str(folder)], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _kill_when(process: subprocess.Popen, ready: Callable[[Store], bool], store: Path) -> None:
+    """Watch the store while ``process`` writes it; ``kill -9`` it as soon as ``ready(store)``."""
+    watcher = Store(_settings(store))
+    deadline = time.monotonic() + 600
+    try:
+        while not ready(watcher):
+            if process.poll() is not None:
+                pytest.fail(f"the ingest ended before it could be interrupted: {process.communicate()}")
+            assert time.monotonic() < deadline, "the ingest made no visible progress"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("interrupt") / "articles"
+    write_articles(folder, ARTICLES, SENTENCES)
+    assert ARTICLES * SENTENCES > 2 * FLUSH_SENTENCES
+    return folder
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(articles: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The records an ingest of the folder leaves when nothing stops it."""
+    store = tmp_path_factory.mktemp("uninterrupted") / "store"
+    done = run_cli("ingest", "--quiet", str(articles), store=store)
+    assert done.returncode == 0, done.stderr
+    return assert_consistent(_settings(store))
+
+
+def test_kill_9_then_the_same_command_gives_the_uninterrupted_records(
+    articles: Path, uninterrupted: dict, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    _kill_when(_spawn_ingest(articles, store), lambda s: len(s.articles()) > 0, store)
+
+    halfway = assert_consistent(_settings(store), finished=False)
+    committed = len(halfway["articles"])
+    assert 0 < committed < ARTICLES, "the kill landed in the middle of the ingest"
+
+    again = run_cli("ingest", "--quiet", str(articles), store=store)
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = f"{ARTICLES - committed} added, 0 updated, {committed} unchanged, 0 skipped, 0 failed"
+    assert again.stdout.strip().endswith(summary)
+    assert_same_records(assert_consistent(_settings(store)), uninterrupted)
+
+
+def _versions_seen(store: Store) -> dict[str, tuple[str, ...]]:
+    """What a reader sees: article id -> its visible sentences, in order."""
+    seen: dict[str, list] = {}
+    for page, _ in store.sentence_pages():
+        for s in page:
+            seen.setdefault(s.article_id, []).append((s.sentence_index, s.text))
+    return {a: tuple(text for _, text in sorted(rows)) for a, rows in seen.items()}
+
+
+def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
+    folder, store = tmp_path / "articles", tmp_path / "store"
+    count = 40
+    paths = write_articles(folder, count, SENTENCES, version=1)
+    assert run_cli("ingest", "--quiet", str(folder), store=store).returncode == 0
+    old = {a.article_id: a for a in map(build_article, map(read_article, paths))}
+    write_articles(folder, count, SENTENCES + 2, version=2)
+    new = {a.article_id: a for a in map(build_article, map(read_article, paths))}
+    assert old.keys() == new.keys() and all(old[i].content_hash != new[i].content_hash for i in old)
+
+    def check_and_see_replaced(watcher: Store) -> bool:
+        """Every article is visible once, whole, in its old or its new version."""
+        seen = _versions_seen(watcher)
+        assert seen.keys() == old.keys(), "an article went missing"
+        for article_id, sentences in seen.items():
+            versions = (old[article_id], new[article_id])
+            assert sentences in [tuple(s.text for s in v.sentences) for v in versions], article_id
+        return any(seen[i] == tuple(s.text for s in new[i].sentences) for i in seen)
+
+    _kill_when(_spawn_ingest(folder, store), check_and_see_replaced, store)
+    watcher = Store(_settings(store))
+    check_and_see_replaced(watcher)
+    replaced = sum(a.content_hash == new[a.article_id].content_hash for a in watcher.articles())
+    assert 0 < replaced < count, "the kill landed in the middle of the replacement"
+    assert_consistent(_settings(store), finished=False)
+
+    again = run_cli("ingest", "--quiet", str(folder), store=store)
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = f"0 added, {count - replaced} updated, {replaced} unchanged, 0 skipped, 0 failed"
+    assert again.stdout.strip().endswith(summary)
+    final = assert_consistent(_settings(store))  # no old sentence left, no duplicate
+    assert {i: (d, m["content_hash"]) for i, (d, m) in final["articles"].items()} == {
+        i: (a.text, a.content_hash) for i, a in new.items()
+    }
+    assert len(final["sentences"]) == count * (SENTENCES + 2)
