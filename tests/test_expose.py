@@ -1,0 +1,124 @@
+"""``python -m assistant serve`` is safe to expose: loopback by default, and another address
+only with Gradio's own login (``ASSISTANT_AUTH``/``ASSISTANT_AUTH_FILE``) or ``--insecure``.
+
+Every server here is a real child process over the sample store; the addresses it listens
+on are read from the operating system (psutil), and the login is tried with gradio_client.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
+
+from assistant.settings import Settings
+from tests.conftest import CHROMA_VARS, ROOT, free_port, wait_for_port
+from tests.ui_support import QUESTION
+
+SERVER_VARS = (
+    *CHROMA_VARS,
+    "GRADIO_SERVER_NAME",
+    "GRADIO_SERVER_PORT",
+    "ASSISTANT_AUTH",
+    "ASSISTANT_AUTH_FILE",
+)
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_VARS}
+    return {**env, "ASSISTANT_STORE": str(settings.store), **extra}
+
+
+@contextmanager
+def _serving(settings: Settings, *args: str, **env: str) -> Iterator[tuple[str, set[str]]]:
+    """``python -m assistant serve ARGS`` on a free port: its URL and the addresses it listens on."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port), *args], cwd=ROOT,
+        env=_env(settings, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        listening = {
+            c.laddr.ip
+            for c in psutil.Process(process.pid).net_connections()
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        }
+        yield f"http://127.0.0.1:{port}/", listening
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def test_binds_loopback_by_default(sample_settings: Settings) -> None:
+    with _serving(sample_settings) as (url, listening):
+        assert listening == {"127.0.0.1"}
+        assert "Khalil Haqqani" in Client(url, verbose=False).predict(QUESTION, api_name="/chat")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+@pytest.mark.parametrize(
+    "auth", ["", "no-colon", "user:", ":password"], ids=["none", "no-colon", "no-pw", "no-user"]
+)
+def test_another_address_without_a_usable_login_is_refused(
+    sample_settings: Settings, host: str, auth: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "serve", "--host", host, "--port", str(free_port())],
+        cwd=ROOT, env=_env(sample_settings, ASSISTANT_AUTH=auth), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"refusing to serve on {host} without authentication" in done.stderr
+    assert "ASSISTANT_AUTH=user:password" in done.stderr and "--insecure" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _assert_login_required(url: str, user: str, password: str) -> None:
+    with pytest.raises(AuthenticationError):
+        Client(url, verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(url, verbose=False, auth=(user, password + "-wrong"))
+    reply = Client(url, verbose=False, auth=(user, password)).predict(QUESTION, api_name="/chat")
+    assert "Khalil Haqqani" in reply
+
+
+def test_another_address_with_assistant_auth_serves_behind_a_login(sample_settings: Settings) -> None:
+    with _serving(sample_settings, "--host", "0.0.0.0", ASSISTANT_AUTH="editor:s3cret,guest:pw2") as (
+        url,
+        listening,
+    ):
+        assert listening == {"0.0.0.0"}
+        _assert_login_required(url, "guest", "pw2")
+
+
+def test_another_address_with_an_auth_file_serves_behind_a_login(
+    sample_settings: Settings, tmp_path: Path
+) -> None:
+    users = tmp_path / "users"
+    users.write_text("alice:wonder-land\n\nbob:builder\n")
+    with _serving(sample_settings, "--host", "0.0.0.0", ASSISTANT_AUTH_FILE=str(users)) as (url, _):
+        _assert_login_required(url, "bob", "builder")
+
+
+def test_an_unreadable_auth_file_is_a_clear_error(sample_settings: Settings, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        cwd=ROOT, env=_env(sample_settings, ASSISTANT_AUTH_FILE=str(tmp_path / "missing")),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "cannot read ASSISTANT_AUTH_FILE" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_insecure_serves_another_address_without_a_login(sample_settings: Settings) -> None:
+    with _serving(sample_settings, "--host", "0.0.0.0", "--insecure") as (url, listening):
+        assert listening == {"0.0.0.0"}
+        assert "Khalil Haqqani" in Client(url, verbose=False).predict(QUESTION, api_name="/chat")
