@@ -2,19 +2,39 @@
 
 Chroma answers nearest-neighbour queries; everything that needs the whole collection at
 once lives here: BM25 indexes over sentences, over each sentence with its neighbours and
-over paragraphs, term statistics, and the sentence, window and paragraph embeddings. A
-:class:`Corpus` is built from the store (so it works the same against a Chroma server)
-and rebuilt whenever the store's generation token changes.
+over paragraphs, term statistics, and the sentence embeddings. A :class:`Corpus` is built
+from the store's contents (so it works the same against a Chroma server) and rebuilt
+whenever the store's generation token changes.
+
+Building one reads every sentence with its embedding and indexes them: seconds at 100,000
+sentences. So each built corpus is also saved in the store's cache folder under its
+generation token (:meth:`Store.cache_folder`), and a process that starts on an unchanged
+store loads it instead. The cache is only ever a copy: a missing, stale or unreadable one
+is rebuilt from the store.
+
+To keep memory flat as the store grows, the per-row term sets (``term_sets``,
+``window_terms``, ``paragraph_terms``) and the window and paragraph embeddings are made on
+access from ``terms`` and ``embeddings`` rather than stored: the ranker reads them for a
+few dozen candidates per question.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 import math
+import operator
+import os
+import pickle
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -22,6 +42,9 @@ from assistant.store import Store, StoredSentence
 from assistant.text import content_terms
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CACHE_PREFIX = "corpus-"
 
 
 def _bm25(documents: list[list[str]]):
@@ -36,6 +59,29 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
 
 
+class Rows(Sequence, Generic[T]):
+    """A read-only sequence whose items are made on access by ``make(index)``."""
+
+    __slots__ = ("_length", "_make")
+
+    def __init__(self, length: int, make: Callable[[int], T]) -> None:
+        self._length = length
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(*index.indices(self._length))]
+        i = operator.index(index)
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError(index)
+        return self._make(i)
+
+
 @dataclass(frozen=True)
 class Corpus:
     """Every visible sentence, in (article, sentence index) order, with what ranking needs."""
@@ -46,17 +92,17 @@ class Corpus:
     article_of: np.ndarray  # row -> article number
     article_ids: tuple[str, ...]  # article number -> article id
     paragraph_of: np.ndarray  # row -> paragraph number (over the whole corpus)
+    paragraph_rows: np.ndarray  # the rows of paragraph p: paragraph_rows[paragraph_starts[p]:...[p + 1]]
+    paragraph_starts: np.ndarray  # (paragraphs + 1,)
     previous: np.ndarray  # row -> row of the sentence before in its article (itself if first)
     following: np.ndarray  # row -> row of the sentence after in its article (itself if last)
     terms: tuple[tuple[str, ...], ...]  # row -> content terms, in order
-    term_sets: tuple[frozenset[str], ...]  # row -> set of content terms
-    window_terms: tuple[frozenset[str], ...]  # row -> terms of the sentence and neighbours
-    paragraph_terms: tuple[frozenset[str], ...]  # paragraph number -> its terms
+    term_sets: Rows[frozenset[str]]  # row -> set of content terms
+    window_terms: Rows[frozenset[str]]  # row -> terms of the sentence and neighbours
+    paragraph_terms: Rows[frozenset[str]]  # paragraph number -> its terms
     title_terms: tuple[frozenset[str], ...]  # article number -> terms of its title
     idf: dict[str, float]  # term -> inverse sentence frequency
     embeddings: np.ndarray  # (rows, 384) unit vectors
-    window_embeddings: np.ndarray  # (rows, 384) sentence + neighbours, unit vectors
-    paragraph_embeddings: np.ndarray  # (paragraphs, 384) unit vectors
     bm25_sentences: object
     bm25_windows: object
     bm25_paragraphs: object
@@ -71,10 +117,39 @@ class Corpus:
             return np.zeros(index.scores["num_docs"], dtype=np.float32)
         return index.get_scores(known)
 
+    def window_embeddings(self, rows: np.ndarray) -> np.ndarray:
+        """Unit vectors of each row's sentence plus its neighbours, shape (len(rows), 384)."""
+        e = self.embeddings
+        return _unit(e[self.previous[rows]] + e[rows] + e[self.following[rows]])
 
-def build_corpus(store: Store) -> Corpus:
-    """Read every visible sentence and its embedding from the store and index them."""
-    started = time.perf_counter()
+    def rows_of_paragraph(self, paragraph: int) -> np.ndarray:
+        """The rows of a paragraph, in order."""
+        return self.paragraph_rows[self.paragraph_starts[paragraph] : self.paragraph_starts[paragraph + 1]]
+
+    def paragraph_embeddings(self, paragraphs: np.ndarray) -> np.ndarray:
+        """Unit vectors of the sums of each paragraph's sentences, shape (len(paragraphs), 384)."""
+        wanted, position = np.unique(paragraphs, return_inverse=True)
+        sums = np.zeros((len(wanted), self.embeddings.shape[1]), np.float32)
+        for i, p in enumerate(wanted.tolist()):
+            sums[i] = self.embeddings[self.rows_of_paragraph(p)].sum(axis=0)
+        return _unit(sums)[position]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What a corpus is made of, as saved in the cache; the rest is derived on loading."""
+
+    generation: str
+    sentences: tuple[StoredSentence, ...]
+    embeddings: np.ndarray
+    terms: tuple[tuple[str, ...], ...]
+    bm25_sentences: object
+    bm25_windows: object
+    bm25_paragraphs: object
+
+
+def _read(store: Store) -> tuple[str, tuple[StoredSentence, ...], np.ndarray]:
+    """The generation token and every visible sentence with its embedding, in corpus order."""
     generation = store.generation()
     seen: dict[str, tuple[StoredSentence, np.ndarray]] = {}
     for page, vectors in store.sentence_pages():
@@ -82,15 +157,21 @@ def build_corpus(store: Store) -> Corpus:
             seen[sentence.id] = (sentence, vector)
     ordered = sorted(seen.values(), key=lambda sv: (sv[0].article_id, sv[0].sentence_index))
     sentences = tuple(s for s, _ in ordered)
-    n = len(sentences)
-    embeddings = np.stack([v for _, v in ordered]).astype(np.float32) if n else np.zeros((0, 384), np.float32)
+    embeddings = (
+        np.stack([v for _, v in ordered]).astype(np.float32) if ordered else np.zeros((0, 384), np.float32)
+    )
+    return generation, sentences, embeddings
 
+
+def _layout(sentences: Sequence[StoredSentence]) -> dict:
+    """Article and paragraph numbers and neighbours of each row (rows in corpus order)."""
+    n = len(sentences)
     article_ids: list[str] = []
+    titles: list[str] = []
     article_number: dict[str, int] = {}
     paragraph_number: dict[tuple[str, int], int] = {}
     article_of = np.empty(n, dtype=np.int32)
     paragraph_of = np.empty(n, dtype=np.int32)
-    titles: list[str] = []
     for row, s in enumerate(sentences):
         if s.article_id not in article_number:
             article_number[s.article_id] = len(article_ids)
@@ -103,51 +184,102 @@ def build_corpus(store: Store) -> Corpus:
     rows = np.arange(n)
     same_before = np.r_[False, article_of[1:] == article_of[:-1]]
     same_after = np.r_[article_of[:-1] == article_of[1:], False]
-    previous = np.where(same_before, rows - 1, rows)
-    following = np.where(same_after, rows + 1, rows)
+    return {
+        "article_ids": tuple(article_ids),
+        "titles": titles,
+        "article_of": article_of,
+        "paragraph_of": paragraph_of,
+        "paragraph_rows": np.argsort(paragraph_of, kind="stable"),
+        "paragraph_starts": np.r_[0, np.cumsum(np.bincount(paragraph_of, minlength=len(paragraph_number)))],
+        "previous": np.where(same_before, rows - 1, rows),
+        "following": np.where(same_after, rows + 1, rows),
+    }
 
-    terms = tuple(tuple(content_terms(s.text)) for s in sentences)
-    windows = [
-        (terms[p] if p != r else ()) + terms[r] + (terms[f] if f != r else ())
-        for r, p, f in zip(rows, previous, following, strict=True)
-    ]
-    paragraphs: list[list[str]] = [[] for _ in paragraph_number]
-    for row in rows:
-        paragraphs[paragraph_of[row]].extend(terms[row])
-    frequency = Counter(t for ts in terms for t in set(ts))
-    idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in frequency.items()}
 
-    window_embeddings = _unit(embeddings[previous] + embeddings + embeddings[following])
-    paragraph_embeddings = np.zeros((len(paragraphs), embeddings.shape[1]), np.float32)
-    np.add.at(paragraph_embeddings, paragraph_of, embeddings)
-    corpus = Corpus(
+def _window(terms: Sequence[tuple[str, ...]], previous: np.ndarray, following: np.ndarray, row: int):
+    """The terms of the sentence before ``row``, of ``row`` and of the sentence after, in order."""
+    p, f = int(previous[row]), int(following[row])
+    return (terms[p] if p != row else ()) + terms[row] + (terms[f] if f != row else ())
+
+
+def _paragraphs(terms: Sequence[tuple[str, ...]], layout: dict) -> list[list[str]]:
+    """Paragraph number -> the terms of its sentences, in row order."""
+    rows, starts = layout["paragraph_rows"].tolist(), layout["paragraph_starts"].tolist()
+    return [[t for row in rows[a:b] for t in terms[row]] for a, b in itertools.pairwise(starts)]
+
+
+def _index(generation: str, sentences: tuple[StoredSentence, ...], embeddings: np.ndarray) -> _Parts:
+    """Terms and the three BM25 indexes of the sentences."""
+    interned: dict[str, str] = {}  # one string object per term keeps 100k rows of terms small
+    terms = tuple(tuple(interned.setdefault(t, t) for t in content_terms(s.text)) for s in sentences)
+    layout = _layout(sentences)
+    return _Parts(
         generation=generation,
         sentences=sentences,
+        embeddings=embeddings,
+        terms=terms,
+        bm25_sentences=_bm25([list(t) for t in terms]),
+        bm25_windows=_bm25(
+            [list(_window(terms, layout["previous"], layout["following"], r)) for r in range(len(terms))]
+        ),
+        bm25_paragraphs=_bm25(_paragraphs(terms, layout)),
+    )
+
+
+def _assemble(parts: _Parts) -> Corpus:
+    """The corpus of ``parts``: layout, statistics and the term sets made on access."""
+    sentences, terms, n = parts.sentences, parts.terms, len(parts.sentences)
+    layout = _layout(sentences)
+    previous, following = layout["previous"], layout["following"]
+    rows, starts = layout["paragraph_rows"], layout["paragraph_starts"]
+    frequency = Counter(t for ts in terms for t in set(ts))
+
+    def paragraph(p: int) -> frozenset[str]:
+        return frozenset(t for row in rows[starts[p] : starts[p + 1]].tolist() for t in terms[row])
+
+    return Corpus(
+        generation=parts.generation,
+        sentences=sentences,
         row_of={s.id: row for row, s in enumerate(sentences)},
-        article_of=article_of,
-        article_ids=tuple(article_ids),
-        paragraph_of=paragraph_of,
+        article_of=layout["article_of"],
+        article_ids=layout["article_ids"],
+        paragraph_of=layout["paragraph_of"],
+        paragraph_rows=rows,
+        paragraph_starts=starts,
         previous=previous,
         following=following,
         terms=terms,
-        term_sets=tuple(frozenset(t) for t in terms),
-        window_terms=tuple(frozenset(w) for w in windows),
-        paragraph_terms=tuple(frozenset(p) for p in paragraphs),
-        title_terms=tuple(frozenset(content_terms(t)) for t in titles),
-        idf=idf,
-        embeddings=embeddings,
-        window_embeddings=window_embeddings,
-        paragraph_embeddings=_unit(paragraph_embeddings),
-        bm25_sentences=_bm25([list(t) for t in terms]),
-        bm25_windows=_bm25([list(w) for w in windows]),
-        bm25_paragraphs=_bm25(paragraphs),
+        term_sets=Rows(n, lambda r: frozenset(terms[r])),
+        window_terms=Rows(n, lambda r: frozenset(_window(terms, previous, following, r))),
+        paragraph_terms=Rows(len(starts) - 1, paragraph),
+        title_terms=tuple(frozenset(content_terms(t)) for t in layout["titles"]),
+        idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in frequency.items()},
+        embeddings=parts.embeddings,
+        bm25_sentences=parts.bm25_sentences,
+        bm25_windows=parts.bm25_windows,
+        bm25_paragraphs=parts.bm25_paragraphs,
     )
-    log.info("indexed %d sentences in %.2f s", n, time.perf_counter() - started)
-    return corpus
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """Changes whenever the code that makes the cached parts changes, so old caches are not read."""
+    from importlib.metadata import version
+
+    import assistant.text
+
+    digest = hashlib.sha256(version("bm25s").encode())
+    for module in (assistant.text.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 class CorpusCache:
-    """Keeps one :class:`Corpus` per store and rebuilds it when the store has changed."""
+    """Keeps one :class:`Corpus` per store and rebuilds it when the store has changed.
+
+    Built corpora are saved in the store's cache folder (one file, for the newest
+    generation) and loaded from there by the next process.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -162,5 +294,47 @@ class CorpusCache:
             return corpus
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
-                self._corpus = build_corpus(self.store)
+                self._corpus = self._load(generation) or self._build()
             return self._corpus
+
+    def _file(self, generation: str) -> Path:
+        return self.store.cache_folder() / f"{CACHE_PREFIX}{_code_version()}-{generation}.pkl"
+
+    def _load(self, generation: str) -> Corpus | None:
+        path = self._file(generation)
+        started = time.perf_counter()
+        try:
+            with path.open("rb") as f:
+                parts = pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # a damaged or foreign file is only a missed cache
+            log.warning("ignoring the corpus cache %s: %s", path, e)
+            return None
+        corpus = _assemble(parts)
+        log.info("loaded %d sentences from %s in %.2f s", len(corpus), path, time.perf_counter() - started)
+        return corpus
+
+    def _build(self) -> Corpus:
+        started = time.perf_counter()
+        parts = _index(*_read(self.store))
+        self._save(parts)
+        corpus = _assemble(parts)
+        log.info("indexed %d sentences in %.2f s", len(corpus), time.perf_counter() - started)
+        return corpus
+
+    def _save(self, parts: _Parts) -> None:
+        """Write the parts for their generation and drop older cache files; failures only log."""
+        path = self._file(parts.generation)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as f:
+                pickle.dump(parts, f, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(path)
+            for old in path.parent.glob(f"{CACHE_PREFIX}*.pkl"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as e:
+            partial.unlink(missing_ok=True)
+            log.warning("could not save the corpus cache in %s: %s", path.parent, e)

@@ -68,30 +68,30 @@ def retrieve(
     nearest = store.nearest(vector, k, article_ids)
     searched = _searched_rows(corpus, article_ids)
     terms = content_terms(query)
-    bm25 = np.zeros(len(corpus), dtype=np.float32)
-    bm25[searched] = corpus.bm25(corpus.bm25_sentences, terms)[searched]
-    bm25_order = searched[np.argsort(-bm25[searched], kind="stable")]
+    everywhere = len(searched) == len(corpus)
+    bm25 = corpus.bm25(corpus.bm25_sentences, terms)
+    if not everywhere:
+        bm25[np.setdiff1d(np.arange(len(corpus)), searched, assume_unique=True)] = 0.0
+    bm25_best = searched[_top(bm25[searched], k)].tolist()
     dense_rows = [corpus.row_of[i] for i, _ in nearest if i in corpus.row_of]
-    rows = np.array(list(dict.fromkeys([*dense_rows, *bm25_order[:k].tolist()])), dtype=np.int64)
+    rows = np.array(list(dict.fromkeys([*dense_rows, *bm25_best])), dtype=np.int64)
     if not len(rows):
         return []
 
     # Ranks past k are not known exactly and are all counted as k.
     dense_rank = {row: rank for rank, row in enumerate(dense_rows)}
-    bm25_rank = {row: rank for rank, row in enumerate(bm25_order[:k].tolist())}
+    bm25_rank = {row: rank for rank, row in enumerate(bm25_best)}
     bm25_window = corpus.bm25(corpus.bm25_windows, terms)
     paragraphs = corpus.paragraph_of[rows]
     bm25_paragraph = corpus.bm25(corpus.bm25_paragraphs, terms)
-    searched_paragraphs = np.unique(corpus.paragraph_of[searched])
+    searched_paragraphs = bm25_paragraph if everywhere else bm25_paragraph[corpus.paragraph_of[searched]]
     evidence = {
         "dense": corpus.embeddings[rows] @ vector,
-        "dense_window": corpus.window_embeddings[rows] @ vector,
-        "dense_paragraph": corpus.paragraph_embeddings[paragraphs] @ vector,
+        "dense_window": corpus.window_embeddings(rows) @ vector,
+        "dense_paragraph": corpus.paragraph_embeddings(paragraphs) @ vector,
         "bm25": _share_of_best(bm25)[rows],
         "bm25_window": _share_of_best(bm25_window[searched])[np.searchsorted(searched, rows)],
-        "bm25_paragraph": (
-            bm25_paragraph[paragraphs] / max(float(bm25_paragraph[searched_paragraphs].max()), 1e-9)
-        ),
+        "bm25_paragraph": bm25_paragraph[paragraphs] / max(float(searched_paragraphs.max()), 1e-9),
         "dense_rank": np.array([dense_rank.get(r, k) for r in rows.tolist()]),
         "bm25_rank": np.array([bm25_rank.get(r, k) for r in rows.tolist()]),
     }
@@ -111,6 +111,22 @@ def retrieve(
         metadata.update({name: float(values[j]) for name, values in evidence.items()})
         documents.append(Document(page_content=s.text, metadata=metadata))
     return documents
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest BM25 scores, best first, ties in position order.
+
+    The same as the first ``k`` of a stable descending argsort (BM25 scores are never
+    negative), without sorting the sentences that do not match at all.
+    """
+    matching = np.flatnonzero(scores)
+    if len(matching) > k:  # keep the k best and every tie with the k-th, in position order
+        kth = np.partition(scores[matching], len(matching) - k)[len(matching) - k]
+        matching = matching[scores[matching] >= kth]
+    best = matching[np.argsort(-scores[matching], kind="stable")][:k]
+    if len(best) < k:
+        best = np.r_[best, np.flatnonzero(scores == 0)[: k - len(best)]]
+    return best
 
 
 def _searched_rows(corpus: Corpus, article_ids: Sequence[str] | None) -> np.ndarray:

@@ -1,0 +1,101 @@
+"""The in-memory corpus: built from the store, saved in its cache folder, loaded by the next process."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.corpus import Corpus, CorpusCache
+from assistant.embedder import get_embedder
+from assistant.retriever import retrieve
+from assistant.settings import Settings
+from assistant.store import Store
+from ingest.pipeline import ingest_paths
+from tests.conftest import SAMPLE
+
+QUESTION = "What reward is on Khalil Haqqani's head?"
+
+
+def evidence(corpus: Corpus, store: Store, settings: Settings) -> list[dict]:
+    embedder = get_embedder(settings.embedding_backend, settings.model_cache)
+    return [d.metadata for d in retrieve(corpus, store, embedder, QUESTION, 40, None)]
+
+
+def same_corpus(a: Corpus, b: Corpus) -> None:
+    assert a.generation == b.generation
+    assert a.sentences == b.sentences
+    assert a.terms == b.terms
+    assert a.idf == b.idf
+    assert a.title_terms == b.title_terms
+    assert list(a.term_sets) == list(b.term_sets)
+    assert list(a.window_terms) == list(b.window_terms)
+    assert list(a.paragraph_terms) == list(b.paragraph_terms)
+    for name in ("embeddings", "article_of", "paragraph_of", "previous", "following"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+@pytest.fixture
+def sample_store(settings: Settings) -> Store:
+    ingest_paths([SAMPLE], settings)
+    return Store(settings)
+
+
+def cache_files(store: Store) -> list[Path]:
+    return sorted(store.cache_folder().glob("corpus-*.pkl"))
+
+
+def test_the_next_process_loads_the_saved_corpus(
+    sample_store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    built = CorpusCache(sample_store).get()
+    [saved] = cache_files(sample_store)
+    assert built.generation in saved.name
+    with caplog.at_level(logging.INFO, logger="assistant.corpus"):
+        loaded = CorpusCache(Store(settings)).get()
+    assert "loaded" in caplog.text
+    same_corpus(built, loaded)
+    assert evidence(built, sample_store, settings) == evidence(loaded, sample_store, settings)
+
+
+def test_a_damaged_cache_is_rebuilt_from_the_store(
+    sample_store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    built = CorpusCache(sample_store).get()
+    [saved] = cache_files(sample_store)
+    saved.write_bytes(b"not a corpus")
+    with caplog.at_level(logging.INFO, logger="assistant.corpus"):
+        rebuilt = CorpusCache(Store(settings)).get()
+    assert "ignoring the corpus cache" in caplog.text
+    same_corpus(built, rebuilt)
+    assert saved.read_bytes() != b"not a corpus"
+
+
+def test_a_new_article_makes_a_new_corpus_and_replaces_the_cache(
+    sample_store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    cache = CorpusCache(sample_store)
+    before = cache.get()
+    extra = tmp_path / "harbour.txt"
+    extra.write_text("Harbour report\n\nThe Zephyrine ferry to Skye left at noon carrying forty cars.\n")
+    ingest_paths([extra], settings)
+    after = cache.get()
+    assert after.generation != before.generation
+    assert len(after) == len(before) + 1
+    assert any("Zephyrine" in s.text for s in after.sentences)
+    [saved] = cache_files(sample_store)
+    assert after.generation in saved.name
+
+
+def test_term_sets_are_made_from_the_terms(sample_store: Store) -> None:
+    corpus = CorpusCache(sample_store).get()
+    row = int(np.flatnonzero(corpus.previous != np.arange(len(corpus)))[0])  # a row with a sentence before
+    assert corpus.term_sets[row] == frozenset(corpus.terms[row])
+    assert corpus.window_terms[row] >= corpus.term_sets[row] | corpus.term_sets[corpus.previous[row]]
+    paragraph = corpus.paragraph_of[row]
+    assert corpus.paragraph_terms[paragraph] >= corpus.term_sets[row]
+    assert (
+        len(corpus.term_sets) == len(corpus) and len(corpus.paragraph_terms) == corpus.paragraph_of.max() + 1
+    )
+    with pytest.raises(IndexError):
+        corpus.term_sets[len(corpus)]
