@@ -209,7 +209,18 @@ class Store:
     def generation(self) -> str:
         """A token that changes whenever the store is written to."""
         with self._connection.session():
-            return self._connection.generation()
+            if self._connection.settings.remote:
+                return self._connection.generation()
+            return self._connection._seen  # the session has just compared it with the store's
+
+    def cache_folder(self) -> Path:
+        """A folder for copies derived from this store (the corpus cache): inside the embedded
+        store's folder, or for a server under the model cache, one folder per server."""
+        settings = self._connection.settings
+        if not settings.remote:
+            return settings.store / ".assistant-cache"
+        scheme = "https" if settings.chroma_ssl else "http"
+        return settings.model_cache / "servers" / f"{scheme}-{settings.chroma_host}-{settings.chroma_port}"
 
     def articles(self) -> list[ArticleInfo]:
         """Every visible article, in title order."""
@@ -277,12 +288,9 @@ class Store:
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest sentence ids with their cosine similarity, higher is more similar."""
         where = {ARTICLE_ID: {"$in": list(article_ids)}} if article_ids else None
-        with self._connection.session():
-            n = min(k, self._sentences.count())
-            if n == 0:
-                return []
+        with self._connection.session():  # Chroma returns fewer than k when it holds fewer
             got = self._sentences.query(
-                query_embeddings=[embedding], n_results=n, where=where, include=["distances"]
+                query_embeddings=[embedding], n_results=k, where=where, include=["distances"]
             )
         # Chroma's cosine space gives distance = 1 - cosine similarity.
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
