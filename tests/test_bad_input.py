@@ -19,7 +19,8 @@ from assistant import InvalidQuestionError, answer
 from assistant.answerer import messages
 from assistant.settings import Settings
 from assistant.store import Store
-from ingest.loader import MAX_BYTES
+from ingest.loader import MAX_BYTES, parse_text
+from ingest.pipeline import ingest_articles
 from ingest.split import MAX_SENTENCE_CHARS
 from tests.conftest import SAMPLE, run_cli
 from tests.store_checks import assert_consistent, assert_same_records, records
@@ -246,6 +247,16 @@ def test_duplicate_files_under_two_names(store: Settings, tmp_path: Path) -> Non
     assert len(assert_consistent(store)["articles"]) == 2
     again = _ingest(store, tmp_path / "b.txt")  # a later run: still the same content
     assert "skipped" in again.stdout and "same content as" in again.stdout
+
+
+def test_the_same_article_twice_in_one_call_is_written_once(settings: Settings) -> None:
+    raw = parse_text(GOOD, "/api/news.txt", ".txt")
+    report = ingest_articles([raw, raw], settings)
+    assert [(o.status, o.detail) for o in report.outcomes] == [
+        ("added", ""),
+        ("skipped", "given more than once"),
+    ]
+    assert len(assert_consistent(settings)["sentences"]) == 2
 
 
 def test_mixed_folder_ingests_the_good_files_and_lists_each_failure(store: Settings, tmp_path: Path) -> None:
