@@ -35,7 +35,7 @@ train: install
 	$(PY) -m assistant.train
 
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
