@@ -109,6 +109,9 @@ class Embedder(Embeddings):
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: on a machine whose cores are busy with other
+        # work, spinning burns the CPU time the other thread needs (measured: +40% throughput).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(onnx_model_path(backend, cache_dir)), options, providers=["CPUExecutionProvider"]
         )
