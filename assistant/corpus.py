@@ -12,10 +12,11 @@ generation token (:meth:`Store.cache_folder`), and a process that starts on an u
 store loads it instead. The cache is only ever a copy: a missing, stale or unreadable one
 is rebuilt from the store.
 
-To keep memory flat as the store grows, the per-row term sets (``term_sets``,
-``window_terms``, ``paragraph_terms``) and the window and paragraph embeddings are made on
-access from ``terms`` and ``embeddings`` rather than stored: the ranker reads them for a
-few dozen candidates per question.
+To keep memory flat and loading fast as the store grows, the sentence records
+(``sentences``), the per-row term sets (``term_sets``, ``window_terms``,
+``paragraph_terms``) and the window and paragraph embeddings are made on access from
+plain columns, ``terms`` and ``embeddings`` rather than stored: retrieval and the ranker
+read them for a few dozen candidates per question.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class Corpus:
     """Every visible sentence, in (article, sentence index) order, with what ranking needs."""
 
     generation: str
-    sentences: tuple[StoredSentence, ...]
+    sentences: Rows[StoredSentence]  # row -> its record, made on access
     row_of: dict[str, int]  # sentence id -> row
     article_of: np.ndarray  # row -> article number
     article_ids: tuple[str, ...]  # article number -> article id
@@ -137,18 +138,26 @@ class Corpus:
 
 @dataclass(frozen=True)
 class _Parts:
-    """What a corpus is made of, as saved in the cache; the rest is derived on loading."""
+    """What a corpus is made of, as saved in the cache: plain columns, arrays and indexes that
+    load fast; the sentence records and term sets are made from them on access."""
 
     generation: str
-    sentences: tuple[StoredSentence, ...]
-    embeddings: np.ndarray
+    ids: tuple[str, ...]  # row -> sentence id
+    texts: tuple[str, ...]  # row -> sentence text
+    places: np.ndarray  # (rows, 4): sentence index, paragraph index, start, end
+    article_ids: tuple[str, ...]  # article number -> article id
+    titles: tuple[str, ...]  # article number -> title
+    layout: dict[str, np.ndarray]  # see _layout
     terms: tuple[tuple[str, ...], ...]
+    title_terms: tuple[frozenset[str], ...]
+    idf: dict[str, float]
+    embeddings: np.ndarray
     bm25_sentences: object
     bm25_windows: object
     bm25_paragraphs: object
 
 
-def _read(store: Store) -> tuple[str, tuple[StoredSentence, ...], np.ndarray]:
+def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray]:
     """The generation token and every visible sentence with its embedding, in corpus order."""
     generation = store.generation()
     seen: dict[str, tuple[StoredSentence, np.ndarray]] = {}
@@ -156,15 +165,17 @@ def _read(store: Store) -> tuple[str, tuple[StoredSentence, ...], np.ndarray]:
         for sentence, vector in zip(page, vectors, strict=True):
             seen[sentence.id] = (sentence, vector)
     ordered = sorted(seen.values(), key=lambda sv: (sv[0].article_id, sv[0].sentence_index))
-    sentences = tuple(s for s, _ in ordered)
     embeddings = (
         np.stack([v for _, v in ordered]).astype(np.float32) if ordered else np.zeros((0, 384), np.float32)
     )
-    return generation, sentences, embeddings
+    return generation, [s for s, _ in ordered], embeddings
 
 
-def _layout(sentences: Sequence[StoredSentence]) -> dict:
-    """Article and paragraph numbers and neighbours of each row (rows in corpus order)."""
+def _layout(
+    sentences: Sequence[StoredSentence],
+) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
+    """Article ids and titles by article number, and the layout arrays of the rows: article
+    and paragraph number, the rows of each paragraph, and each row's neighbours."""
     n = len(sentences)
     article_ids: list[str] = []
     titles: list[str] = []
@@ -184,19 +195,28 @@ def _layout(sentences: Sequence[StoredSentence]) -> dict:
     rows = np.arange(n)
     same_before = np.r_[False, article_of[1:] == article_of[:-1]]
     same_after = np.r_[article_of[:-1] == article_of[1:], False]
-    return {
-        "article_ids": tuple(article_ids),
-        "titles": titles,
-        "article_of": article_of,
-        "paragraph_of": paragraph_of,
-        "paragraph_rows": np.argsort(paragraph_of, kind="stable"),
-        "paragraph_starts": np.r_[0, np.cumsum(np.bincount(paragraph_of, minlength=len(paragraph_number)))],
-        "previous": np.where(same_before, rows - 1, rows),
-        "following": np.where(same_after, rows + 1, rows),
-    }
+    return (
+        article_ids,
+        titles,
+        {
+            "article_of": article_of,
+            "paragraph_of": paragraph_of,
+            "paragraph_rows": np.argsort(paragraph_of, kind="stable"),
+            "paragraph_starts": np.r_[
+                0, np.cumsum(np.bincount(paragraph_of, minlength=len(paragraph_number)))
+            ],
+            "previous": np.where(same_before, rows - 1, rows),
+            "following": np.where(same_after, rows + 1, rows),
+        },
+    )
 
 
-def _window(terms: Sequence[tuple[str, ...]], previous: np.ndarray, following: np.ndarray, row: int):
+def _window(
+    terms: Sequence[tuple[str, ...]],
+    previous: np.ndarray,
+    following: np.ndarray,
+    row: int,
+):
     """The terms of the sentence before ``row``, of ``row`` and of the sentence after, in order."""
     p, f = int(previous[row]), int(following[row])
     return (terms[p] if p != row else ()) + terms[row] + (terms[f] if f != row else ())
@@ -204,45 +224,81 @@ def _window(terms: Sequence[tuple[str, ...]], previous: np.ndarray, following: n
 
 def _paragraphs(terms: Sequence[tuple[str, ...]], layout: dict) -> list[list[str]]:
     """Paragraph number -> the terms of its sentences, in row order."""
-    rows, starts = layout["paragraph_rows"].tolist(), layout["paragraph_starts"].tolist()
+    rows, starts = (
+        layout["paragraph_rows"].tolist(),
+        layout["paragraph_starts"].tolist(),
+    )
     return [[t for row in rows[a:b] for t in terms[row]] for a, b in itertools.pairwise(starts)]
 
 
-def _index(generation: str, sentences: tuple[StoredSentence, ...], embeddings: np.ndarray) -> _Parts:
-    """Terms and the three BM25 indexes of the sentences."""
+def _index(generation: str, sentences: list[StoredSentence], embeddings: np.ndarray) -> _Parts:
+    """Layout, terms, term statistics and the three BM25 indexes of the sentences."""
     interned: dict[str, str] = {}  # one string object per term keeps 100k rows of terms small
     terms = tuple(tuple(interned.setdefault(t, t) for t in content_terms(s.text)) for s in sentences)
-    layout = _layout(sentences)
+    article_ids, titles, layout = _layout(sentences)
+    n = len(sentences)
+    frequency = Counter(t for ts in terms for t in set(ts))
+    places = [(s.sentence_index, s.paragraph_index, s.start, s.end) for s in sentences]
     return _Parts(
         generation=generation,
-        sentences=sentences,
-        embeddings=embeddings,
+        ids=tuple(s.id for s in sentences),
+        texts=tuple(s.text for s in sentences),
+        places=np.array(places, dtype=np.int64).reshape(n, 4),
+        article_ids=tuple(article_ids),
+        titles=tuple(titles),
+        layout=layout,
         terms=terms,
+        title_terms=tuple(frozenset(content_terms(t)) for t in titles),
+        idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in frequency.items()},
+        embeddings=embeddings,
         bm25_sentences=_bm25([list(t) for t in terms]),
         bm25_windows=_bm25(
-            [list(_window(terms, layout["previous"], layout["following"], r)) for r in range(len(terms))]
+            [list(_window(terms, layout["previous"], layout["following"], r)) for r in range(n)]
         ),
         bm25_paragraphs=_bm25(_paragraphs(terms, layout)),
     )
 
 
 def _assemble(parts: _Parts) -> Corpus:
-    """The corpus of ``parts``: layout, statistics and the term sets made on access."""
-    sentences, terms, n = parts.sentences, parts.terms, len(parts.sentences)
-    layout = _layout(sentences)
-    previous, following = layout["previous"], layout["following"]
+    """The corpus of ``parts``, with its sentence records and term sets made on access."""
+    ids, texts, places, terms, layout = (
+        parts.ids,
+        parts.texts,
+        parts.places,
+        parts.terms,
+        parts.layout,
+    )
+    article_of, previous, following = (
+        layout["article_of"],
+        layout["previous"],
+        layout["following"],
+    )
     rows, starts = layout["paragraph_rows"], layout["paragraph_starts"]
-    frequency = Counter(t for ts in terms for t in set(ts))
+    n = len(ids)
+
+    def sentence(r: int) -> StoredSentence:
+        a = int(article_of[r])
+        index, paragraph, start, end = places[r].tolist()
+        return StoredSentence(
+            ids[r],
+            texts[r],
+            parts.article_ids[a],
+            parts.titles[a],
+            index,
+            paragraph,
+            start,
+            end,
+        )
 
     def paragraph(p: int) -> frozenset[str]:
         return frozenset(t for row in rows[starts[p] : starts[p + 1]].tolist() for t in terms[row])
 
     return Corpus(
         generation=parts.generation,
-        sentences=sentences,
-        row_of={s.id: row for row, s in enumerate(sentences)},
-        article_of=layout["article_of"],
-        article_ids=layout["article_ids"],
+        sentences=Rows(n, sentence),
+        row_of={sentence_id: row for row, sentence_id in enumerate(ids)},
+        article_of=article_of,
+        article_ids=parts.article_ids,
         paragraph_of=layout["paragraph_of"],
         paragraph_rows=rows,
         paragraph_starts=starts,
@@ -252,8 +308,8 @@ def _assemble(parts: _Parts) -> Corpus:
         term_sets=Rows(n, lambda r: frozenset(terms[r])),
         window_terms=Rows(n, lambda r: frozenset(_window(terms, previous, following, r))),
         paragraph_terms=Rows(len(starts) - 1, paragraph),
-        title_terms=tuple(frozenset(content_terms(t)) for t in layout["titles"]),
-        idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in frequency.items()},
+        title_terms=parts.title_terms,
+        idf=parts.idf,
         embeddings=parts.embeddings,
         bm25_sentences=parts.bm25_sentences,
         bm25_windows=parts.bm25_windows,
@@ -312,7 +368,12 @@ class CorpusCache:
             log.warning("ignoring the corpus cache %s: %s", path, e)
             return None
         corpus = _assemble(parts)
-        log.info("loaded %d sentences from %s in %.2f s", len(corpus), path, time.perf_counter() - started)
+        log.info(
+            "loaded %d sentences from %s in %.2f s",
+            len(corpus),
+            path,
+            time.perf_counter() - started,
+        )
         return corpus
 
     def _build(self) -> Corpus:
