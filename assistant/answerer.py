@@ -31,7 +31,7 @@ from assistant.data import Answer, Citation
 from assistant.embedder import get_embedder
 from assistant.errors import EmptyStoreError, InvalidQuestionError
 from assistant.followup import resolve
-from assistant.ranker import FEATURES, LinearModel, Question, features, load_models, softmax
+from assistant.ranker import FEATURES, Question, ScoreModel, features, load_models, softmax
 from assistant.retriever import SentenceRetriever
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.store import Store
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 MAX_CITATIONS = 3
-EXTRA_CITATION_RATIO = 0.35  # a further sentence is cited when p >= ratio * p(best)
+EXTRA_CITATION_RATIO = 0.25  # a further sentence is cited when p >= ratio * p(best)
 NEAR_DUPLICATE = 0.9  # cosine between two sentences above which only the first is cited
 
 ABSTAIN_FEATURES = (
@@ -98,7 +98,7 @@ class Ranked:
 
 
 def rank(
-    corpus: Corpus, question: Question, documents: list[Document], model: LinearModel | None = None
+    corpus: Corpus, question: Question, documents: list[Document], model: ScoreModel | None = None
 ) -> Ranked:
     """Score the candidates with ``model`` (the shipped ranker) and sort them, best first."""
     x = features(corpus, question, documents)

@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 
 from assistant.answerer import ABSTAIN_FEATURES, ExtractiveAnswerer, abstain_features, rank
 from assistant.eval import Case, Dataset, _hits, load_dataset, prepare_store
-from assistant.ranker import FEATURES, MODEL_FILE, LinearModel, Question, features
+from assistant.ranker import FEATURES, MODEL_FILE, Question, ScoreModel, features
 from assistant.settings import PROJECT_ROOT, Settings
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
@@ -76,28 +76,47 @@ def _standardise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows.mean(axis=0), rows.std(axis=0) + 1e-6
 
 
-def fit_ranker(examples: list[Example], l2: float = 1e-3) -> LinearModel:
-    """Linear weights maximising the softmax probability of the gold candidates."""
+def fit_ranker(examples: list[Example], hidden: int = 4, l2: float = 1e-3, seed: int = 0) -> ScoreModel:
+    """Weights maximising the softmax probability of each question's gold candidates.
+
+    The score is linear plus ``hidden`` tanh units; all questions' candidates are stacked
+    in one matrix and the softmax is taken per question (segment by segment).
+    """
     usable = [e for e in examples if e.gold.any()]
-    mean, scale = _standardise(np.concatenate([e.x for e in usable]))
-    xs = [(e.x - mean) / scale for e in usable]
+    stacked = np.concatenate([e.x for e in usable])
+    mean, scale = _standardise(stacked)
+    z = (stacked - mean) / scale
+    gold = np.concatenate([e.gold for e in usable])
+    starts = np.cumsum([0] + [len(e.x) for e in usable])[:-1]
+    segment = np.repeat(np.arange(len(usable)), [len(e.x) for e in usable])
+    d = z.shape[1]
+    cuts = np.cumsum([d, d * hidden, hidden, hidden])
+
+    def unpack(w: np.ndarray) -> tuple[np.ndarray, ...]:
+        linear, w1, b1, w2 = np.split(w, cuts[:-1])
+        return linear, w1.reshape(d, hidden), b1, w2
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = 0.0, np.zeros_like(w)
-        for x, e in zip(xs, usable, strict=True):
-            s = x @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            gold = p[e.gold].sum()
-            total -= np.log(gold + 1e-12)
-            grad -= (p[e.gold] @ x[e.gold]) / (gold + 1e-12) - p @ x
-        return total / len(xs) + l2 * w @ w, grad / len(xs) + 2 * l2 * w
+        linear, w1, b1, w2 = unpack(w)
+        units = np.tanh(z @ w1 + b1)
+        s = z @ linear + units @ w2
+        e = np.exp(s - np.maximum.reduceat(s, starts)[segment])
+        p = e / np.add.reduceat(e, starts)[segment]
+        p_gold = np.add.reduceat(p * gold, starts)
+        target = np.where(gold, p / p_gold[segment], 0.0)
+        ds = (p - target) / len(usable)
+        d_units = np.outer(ds, w2) * (1 - units**2)
+        grad = np.concatenate([z.T @ ds, (z.T @ d_units).ravel(), d_units.sum(0), units.T @ ds])
+        return -np.log(p_gold + 1e-12).mean() + l2 * w @ w, grad + 2 * l2 * w
 
-    w = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
-    return LinearModel(mean.astype(np.float32), scale.astype(np.float32), w.astype(np.float32))
+    start = np.random.default_rng(seed).normal(0, 0.1, cuts[-1])
+    w = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+    linear, w1, b1, w2 = (a.astype(np.float32) for a in unpack(w))
+    f32 = np.float32
+    return ScoreModel(mean.astype(f32), scale.astype(f32), linear, 0.0, w1, b1, w2)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> LinearModel:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> ScoreModel:
     """Logistic regression (log-odds of ``y == 1``) fitted by L-BFGS."""
     mean, scale = _standardise(x)
     z = np.c_[(x - mean) / scale, np.ones(len(x))]
@@ -109,12 +128,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> LinearModel:
         return value + l2 * w[:-1] @ w[:-1], z.T @ (p - y) / len(y) + 2 * l2 * np.r_[w[:-1], 0]
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
-    return LinearModel(
+    return ScoreModel(
         mean.astype(np.float32), scale.astype(np.float32), w[:-1].astype(np.float32), float(w[-1])
     )
 
 
-def _abstain_rows(examples: list[Example], ranker: LinearModel) -> tuple[np.ndarray, np.ndarray]:
+def _abstain_rows(examples: list[Example], ranker: ScoreModel) -> tuple[np.ndarray, np.ndarray]:
     """Abstention features and whether the top candidate is a hit, per example."""
     rows, top_hits = [], []
     for e in examples:
