@@ -115,6 +115,11 @@ class Embedder(Embeddings):
         self._session = ort.InferenceSession(
             str(onnx_model_path(backend, cache_dir)), options, providers=["CPUExecutionProvider"]
         )
+        # The memory arena would keep every block it ever grew to for the many (batch, length)
+        # shapes of an ingest, well over a GB by 100k sentences; shrinking it after each run
+        # keeps memory flat at the same speed.
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
@@ -140,7 +145,9 @@ class Embedder(Embeddings):
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         (hidden,) = self._session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            None,
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            self._run_options,
         )
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
