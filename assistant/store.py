@@ -313,7 +313,7 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     def write_sentences(self, items: Sequence[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
-        """Write sentences with their embeddings (invisible until :meth:`commit_article`)."""
+        """Write sentences with their embeddings (invisible until :meth:`commit_articles`)."""
         with self._connection.session(writing=True):
             self._sentences.upsert(
                 ids=[sentence_id(a.article_id, a.content_hash, s.index) for a, s in items],
@@ -334,30 +334,37 @@ class Store:
                 ],
             )
 
-    def commit_article(self, article: Article) -> None:
-        """Make the written sentences of ``article`` visible, then drop its older versions."""
-        metadata = {
-            TITLE: article.title,
-            SOURCE: article.source,
-            SENTENCE_COUNT: len(article.sentences),
-            CONTENT_HASH: article.content_hash,
-        }
+    def commit_articles(self, articles: Sequence[Article]) -> None:
+        """Make the written sentences of each article visible, then drop their older versions.
+
+        One registry update for them all: each article appears whole, old version or new."""
+        if not articles:
+            return
         with self._connection.session(writing=True):
             self._articles.upsert(
-                ids=[article.article_id],
-                embeddings=[_ARTICLE_VECTOR],
-                documents=[article.text],
-                metadatas=[{**metadata, PENDING: True}],
+                ids=[a.article_id for a in articles],
+                embeddings=[_ARTICLE_VECTOR] * len(articles),
+                documents=[a.text for a in articles],
+                metadatas=[
+                    {
+                        TITLE: a.title,
+                        SOURCE: a.source,
+                        SENTENCE_COUNT: len(a.sentences),
+                        CONTENT_HASH: a.content_hash,
+                        PENDING: True,
+                    }
+                    for a in articles
+                ],
             )
-            self.finish_article(article.article_id, article.content_hash)
+            self.finish_articles({a.article_id: a.content_hash for a in articles})
 
-    def finish_article(self, article_id: str, content_hash: str) -> None:
-        """Delete sentences of other versions of an article and clear its pending mark."""
+    def finish_articles(self, versions: dict[str, str]) -> None:
+        """Delete sentences of other versions than ``versions`` (article id -> content hash)
+        and clear the articles' pending marks."""
+        others = [{"$and": [{ARTICLE_ID: i}, {CONTENT_HASH: {"$ne": h}}]} for i, h in versions.items()]
         with self._connection.session(writing=True):
-            self._sentences.delete(
-                where={"$and": [{ARTICLE_ID: article_id}, {CONTENT_HASH: {"$ne": content_hash}}]}
-            )
-            self._articles.update(ids=[article_id], metadatas=[{PENDING: False}])
+            self._sentences.delete(where=others[0] if len(others) == 1 else {"$or": others})
+            self._articles.update(ids=list(versions), metadatas=[{PENDING: False}] * len(versions))
 
     def needs_finishing(self, article_id: str) -> bool:
         """True when an earlier run stopped between showing an article and cleaning up."""

@@ -1,7 +1,7 @@
 """Ingest: files -> cleaned articles -> embedded sentences in the store, in bounded batches.
 
 Sentences of several articles share embedding batches; an article becomes visible only
-when all its sentences are written (:meth:`Store.commit_article`), so an interrupted run
+when all its sentences are written (:meth:`Store.commit_articles`), so an interrupted run
 shows nothing half-done and the same command finishes the rest without duplicates.
 """
 
@@ -71,7 +71,6 @@ class _Writer:
         self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
         self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
         self.added: set[str] = set()  # ids of every article added in this run
-        self.committed = 0
 
     def add(self, article: Article) -> None:
         self.added.add(article.article_id)
@@ -95,10 +94,10 @@ class _Writer:
         self._progress.update(len(batch))
         for article, _ in batch:
             self._unwritten[article.article_id] -= 1
-        for article_id in [a for a, left in self._unwritten.items() if left == 0]:
-            self._store.commit_article(self._articles.pop(article_id))
+        whole = [a for a, left in self._unwritten.items() if left == 0]
+        self._store.commit_articles([self._articles.pop(a) for a in whole])
+        for article_id in whole:
             del self._unwritten[article_id]
-            self.committed += 1
 
 
 def _progress_bar(show: bool):
@@ -142,7 +141,7 @@ def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
     existing = store.article(article.article_id)
     if existing and existing.content_hash == article.content_hash:
         if store.needs_finishing(article.article_id):
-            store.finish_article(article.article_id, article.content_hash)
+            store.finish_articles({article.article_id: article.content_hash})
         return Outcome(raw.source, "unchanged", raw.note, **found)
     original = writer.pending(article.content_hash) or store.article_with_content(article.content_hash)
     if original is not None and original.article_id != article.article_id:
