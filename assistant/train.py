@@ -1,8 +1,9 @@
 """``python -m assistant.train``: fit the models shipped in ``assistant/ranker.json``.
 
 - Ranker: a score over :data:`~assistant.ranker.FEATURES` (a linear part plus a few tanh
-  units), fitted with a listwise softmax loss (the probability the model gives to the gold sentences among each
-  question's candidates) on the questions of ``squad-v1.1-dev-a.json``.
+  units), fitted with a listwise softmax loss (the probability the model gives to the
+  gold sentences among each question's candidates) on the questions of
+  ``squad-v1.1-dev-a.json``.
 - Abstention: logistic regression over :data:`~assistant.answerer.ABSTAIN_FEATURES`
   (answerable or not) on ``squad-v2.0-dev-a.json``, the seed questions, and questions
   the store cannot answer because their article is not in it (v1.1 questions about

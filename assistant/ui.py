@@ -404,7 +404,8 @@ def build_app(settings: Settings) -> gr.Blocks:
     return app
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for a host name or address of this machine (127.0.0.0/8, ::1, localhost)."""
     if host == "localhost":
         return True
     try:
@@ -422,7 +423,7 @@ def serve(
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     auth = settings.auth_pairs()
-    if not _is_loopback(host) and not auth and not insecure:
+    if not is_loopback(host) and not auth and not insecure:
         raise ConfigError(
             f"refusing to serve on {host} without authentication: set ASSISTANT_AUTH=user:password "
             "(or ASSISTANT_AUTH_FILE), or pass --insecure if the network is trusted"

@@ -16,7 +16,6 @@ in all, and loopback addresses only.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import socket
@@ -33,6 +32,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+
+from assistant.ui import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "articles"
@@ -94,22 +95,11 @@ class LoadReport:
         )
 
 
-def is_loopback(url: str) -> bool:
-    """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost)."""
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run_load(url: str, clients: int, questions: int, timeout: float) -> LoadReport:
     """Ask ``questions`` questions from each of ``clients`` concurrent clients; their report."""
     from gradio_client import Client
 
-    if not is_loopback(url):
+    if not is_loopback(urlparse(url).hostname or ""):
         raise ValueError(f"{url} is not a loopback address: the load test only runs on this machine")
     if not (1 <= clients <= MAX_CLIENTS and 1 <= questions <= MAX_QUESTIONS):
         raise ValueError(f"use 1-{MAX_CLIENTS} clients and 1-{MAX_QUESTIONS} questions each")
@@ -218,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.questions <= MAX_QUESTIONS):
         parser.error(f"use 1-{MAX_CLIENTS} clients and 1-{MAX_QUESTIONS} questions each")
-    if args.url and not is_loopback(args.url):
+    if args.url and not is_loopback(urlparse(args.url).hostname or ""):
         parser.error(f"{args.url} is not a loopback address: the load test only runs on this machine")
 
     def load(url: str) -> LoadReport:
