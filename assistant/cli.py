@@ -49,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from assistant.ui import serve
 
-        serve(settings, host=getattr(args, "host", None), port=getattr(args, "port", None),
-              insecure=getattr(args, "insecure", False))  # fmt: skip
+        app = serve(settings, host=getattr(args, "host", None), port=getattr(args, "port", None),
+                    insecure=getattr(args, "insecure", False))  # fmt: skip
+        print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
+        app.block_thread()
         return 0
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)

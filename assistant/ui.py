@@ -416,8 +416,10 @@ def is_loopback(host: str) -> bool:
 
 def serve(
     settings: Settings, host: str | None = None, port: int | None = None, insecure: bool = False
-) -> None:
-    """Serve the chat; binds 127.0.0.1:7860 unless told otherwise (flags or Gradio's env vars)."""
+) -> gr.Blocks:
+    """Start serving the chat in the background and return the app (``app.local_url``;
+    ``app.block_thread()`` waits until Ctrl+C). Binds 127.0.0.1:7860 unless told otherwise
+    (flags or Gradio's env vars)."""
     from ingest.loader import MAX_BYTES
 
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
@@ -429,8 +431,14 @@ def serve(
             "(or ASSISTANT_AUTH_FILE), or pass --insecure if the network is trusted"
         )
     app = build_app(settings)
-    log.info("serving on http://%s:%d", host, port)
-    app.launch(
-        server_name=host, server_port=port, share=False, auth=auth or None, show_error=False,
-        max_file_size=MAX_BYTES, css=CSS, theme=THEME,
-    )  # fmt: skip
+    try:
+        app.launch(
+            server_name=host, server_port=port, share=False, auth=auth or None, show_error=False,
+            max_file_size=MAX_BYTES, css=CSS, theme=THEME, quiet=True, prevent_thread_lock=True,
+        )  # fmt: skip
+    except OSError as e:
+        raise ConfigError(
+            f"cannot serve on {host}:{port} (in use, or not an address of this machine): "
+            "choose another with --port/--host or GRADIO_SERVER_PORT/GRADIO_SERVER_NAME"
+        ) from e
+    return app

@@ -64,6 +64,18 @@ def test_binds_loopback_by_default(sample_settings: Settings) -> None:
         assert "Khalil Haqqani" in Client(url, verbose=False).predict(QUESTION, api_name="/chat")
 
 
+def test_a_port_in_use_is_refused_with_a_message(sample_settings: Settings) -> None:
+    with _serving(sample_settings) as (url, _):
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "serve", "--port", port],
+            cwd=ROOT, env=_env(sample_settings), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"error: cannot serve on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
 @pytest.mark.parametrize(
     "auth", ["", "no-colon", "user:", ":password"], ids=["none", "no-colon", "no-pw", "no-user"]
