@@ -361,9 +361,15 @@ class Store:
     def finish_articles(self, versions: dict[str, str]) -> None:
         """Delete sentences of other versions than ``versions`` (article id -> content hash)
         and clear the articles' pending marks."""
-        others = [{"$and": [{ARTICLE_ID: i}, {CONTENT_HASH: {"$ne": h}}]} for i, h in versions.items()]
+        # One $in/$nin filter, not an $or of per-article ones: Chroma runs it about 25x
+        # faster at 100k sentences. The only sentences it could spare, an old version of one
+        # article holding the very content of another in the batch, stay invisible anyway:
+        # readers see an article's registered version only.
+        stale = {
+            "$and": [{ARTICLE_ID: {"$in": list(versions)}}, {CONTENT_HASH: {"$nin": list(versions.values())}}]
+        }
         with self._connection.session(writing=True):
-            self._sentences.delete(where=others[0] if len(others) == 1 else {"$or": others})
+            self._sentences.delete(where=stale)
             self._articles.update(ids=list(versions), metadatas=[{PENDING: False}] * len(versions))
 
     def needs_finishing(self, article_id: str) -> bool:
