@@ -83,6 +83,15 @@ class StoredSentence:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the registry holds for some article ids and contents (see :meth:`Store.known`)."""
+
+    by_id: dict[str, ArticleInfo]  # the registered article with each id
+    by_content: dict[str, ArticleInfo]  # a registered article holding each content
+    unfinished: frozenset[str]  # ids whose old sentences an interrupted run left behind
+
+
 def _client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -237,13 +246,24 @@ class Store:
             return None
         return _article_info(got["ids"][0], got["metadatas"][0])
 
-    def article_with_content(self, content_hash: str) -> ArticleInfo | None:
-        """An article whose content hash is ``content_hash`` (a duplicate's original), or None."""
+    def known(self, article_ids: Sequence[str], content_hashes: Sequence[str]) -> Known:
+        """What the registry holds for these ids and contents, in one lookup for them all."""
+        if not article_ids and not content_hashes:
+            return Known({}, {}, frozenset())
         with self._connection.session():
-            got = self._articles.get(where={CONTENT_HASH: content_hash}, include=["metadatas"], limit=1)
-        if not got["ids"]:
-            return None
-        return _article_info(got["ids"][0], got["metadatas"][0])
+            same_id = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+            same_content = self._articles.get(
+                where={CONTENT_HASH: {"$in": list(dict.fromkeys(content_hashes))}}, include=["metadatas"]
+            )
+        by_id = dict(zip(same_id["ids"], same_id["metadatas"], strict=True))
+        by_content: dict[str, ArticleInfo] = {}
+        for i, meta in zip(same_content["ids"], same_content["metadatas"], strict=True):
+            by_content.setdefault(meta[CONTENT_HASH], _article_info(i, meta))
+        return Known(
+            by_id={i: _article_info(i, meta) for i, meta in by_id.items()},
+            by_content=by_content,
+            unfinished=frozenset(i for i, meta in by_id.items() if meta.get(PENDING)),
+        )
 
     def article_text(self, article_id: str) -> str | None:
         """The cleaned text of an article (what citation offsets point into), or None."""
@@ -371,12 +391,6 @@ class Store:
         with self._connection.session(writing=True):
             self._sentences.delete(where=stale)
             self._articles.update(ids=list(versions), metadatas=[{PENDING: False}] * len(versions))
-
-    def needs_finishing(self, article_id: str) -> bool:
-        """True when an earlier run stopped between showing an article and cleaning up."""
-        with self._connection.session():
-            got = self._articles.get(ids=[article_id], include=["metadatas"])
-        return bool(got["ids"]) and bool(got["metadatas"][0].get(PENDING))
 
     def remove_article(self, article_id: str) -> bool:
         """Remove an article and its sentences; False when there was nothing to remove."""

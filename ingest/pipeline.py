@@ -8,8 +8,11 @@ shows nothing half-done and the same command finishes the rest without duplicate
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -17,13 +20,15 @@ from assistant.data import Article, Sentence
 from assistant.embedder import get_embedder
 from assistant.errors import IngestError
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store import Known, Store
 from ingest.loader import RawArticle, find_files, read_article
 from ingest.split import build_article
 
 log = logging.getLogger(__name__)
 
-FLUSH_SENTENCES = 256  # sentences embedded and written together; bounds memory
+FLUSH_SENTENCES = 256  # sentences embedded and written together
+LOOKUP_ARTICLES = 64  # articles looked up in the store together
+BATCHES_IN_FLIGHT = 2  # batches embedded ahead of the one being written; bounds memory
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]
 STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "failed")
 
@@ -61,13 +66,19 @@ class IngestReport:
 
 
 class _Writer:
-    """Embeds queued sentences in shared batches and commits each article once it is whole."""
+    """Embeds queued sentences in shared batches and commits each article once it is whole.
+
+    A batch is embedded in a worker thread while this thread reads, splits and writes the
+    ones before it (ONNX Runtime leaves the GIL while it computes), so the cores never wait
+    for Chroma; store calls all stay in the calling thread."""
 
     def __init__(self, store: Store, settings: Settings, progress) -> None:
         self._store = store
         self._embedder = get_embedder(settings.embedding_backend, settings.model_cache)
         self._progress = progress
         self._queue: list[tuple[Article, Sentence]] = []
+        self._embedding: deque[tuple[list[tuple[Article, Sentence]], Future]] = deque()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
         self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
         self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
         self.added: set[str] = set()  # ids of every article added in this run
@@ -79,18 +90,22 @@ class _Writer:
         for sentence in article.sentences:
             self._queue.append((article, sentence))
             if len(self._queue) >= FLUSH_SENTENCES:
-                self.flush()
+                self._send()
 
     def pending(self, content_hash: str) -> Article | None:
         """A queued, not yet committed article with this content."""
         return next((a for a in self._articles.values() if a.content_hash == content_hash), None)
 
-    def flush(self) -> None:
-        if not self._queue:
-            return
+    def _send(self) -> None:
+        """Queue the batch for embedding; write the oldest ones while too many wait."""
         batch, self._queue = self._queue, []
-        embeddings = self._embedder.embed([s.text for _, s in batch])
-        self._store.write_sentences(batch, embeddings)
+        self._embedding.append((batch, self._worker.submit(self._embedder.embed, [s.text for _, s in batch])))
+        while len(self._embedding) > BATCHES_IN_FLIGHT:
+            self._write_oldest()
+
+    def _write_oldest(self) -> None:
+        batch, embedded = self._embedding.popleft()
+        self._store.write_sentences(batch, embedded.result())
         self._progress.update(len(batch))
         for article, _ in batch:
             self._unwritten[article.article_id] -= 1
@@ -98,6 +113,17 @@ class _Writer:
         self._store.commit_articles([self._articles.pop(a) for a in whole])
         for article_id in whole:
             del self._unwritten[article_id]
+
+    def finish(self) -> None:
+        """Embed, write and commit everything queued."""
+        if self._queue:
+            self._send()
+        while self._embedding:
+            self._write_oldest()
+
+    def close(self) -> None:
+        """Stop the worker, dropping batches not yet embedded (an interrupted run)."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
 
 def _progress_bar(show: bool):
@@ -114,11 +140,13 @@ def ingest_articles(
     outcomes: list[Outcome] = []
     with _progress_bar(show_progress) as bar:
         writer = _Writer(store, settings, bar)
-        for raw in raws:
-            outcome = raw if isinstance(raw, Outcome) else _ingest_one(raw, store, writer)
-            outcomes.append(outcome)
-            bar.set_postfix(articles=len(outcomes), refresh=False)
-        writer.flush()
+        try:
+            for chunk in _chunks(raws, LOOKUP_ARTICLES):
+                outcomes += _ingest_chunk(chunk, store, writer)
+                bar.set_postfix(articles=len(outcomes), refresh=False)
+            writer.finish()
+        finally:
+            writer.close()
     return IngestReport(tuple(outcomes))
 
 
@@ -130,20 +158,38 @@ def _failed(source: str, error: IngestError, *names: str) -> Outcome:
     return Outcome(source, "failed", reason)
 
 
-def _ingest_one(raw: RawArticle, store: Store, writer: _Writer) -> Outcome:
-    try:
-        article = build_article(raw)
-    except IngestError as e:
-        return _failed(raw.source, e)
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _ingest_chunk(chunk: list[RawArticle | Outcome], store: Store, writer: _Writer) -> list[Outcome]:
+    """Build a few articles, look them all up in the store at once, and decide each one."""
+    built: list[Outcome | tuple[RawArticle, Article]] = []
+    for raw in chunk:
+        if isinstance(raw, Outcome):
+            built.append(raw)
+            continue
+        try:
+            built.append((raw, build_article(raw)))
+        except IngestError as e:
+            built.append(_failed(raw.source, e))
+    articles = [item[1] for item in built if isinstance(item, tuple)]
+    known = store.known([a.article_id for a in articles], [a.content_hash for a in articles])
+    return [item if isinstance(item, Outcome) else _decide(*item, known, store, writer) for item in built]
+
+
+def _decide(raw: RawArticle, article: Article, known: Known, store: Store, writer: _Writer) -> Outcome:
     found = dict(article_id=article.article_id, title=article.title, sentences=len(article.sentences))
     if article.article_id in writer.added:
         return Outcome(raw.source, "skipped", "given more than once", **found)
-    existing = store.article(article.article_id)
+    existing = known.by_id.get(article.article_id)
     if existing and existing.content_hash == article.content_hash:
-        if store.needs_finishing(article.article_id):
+        if article.article_id in known.unfinished:
             store.finish_articles({article.article_id: article.content_hash})
         return Outcome(raw.source, "unchanged", raw.note, **found)
-    original = writer.pending(article.content_hash) or store.article_with_content(article.content_hash)
+    original = writer.pending(article.content_hash) or known.by_content.get(article.content_hash)
     if original is not None and original.article_id != article.article_id:
         return Outcome(raw.source, "skipped", f"same content as {original.source}", **found)
     writer.add(article)
