@@ -59,3 +59,10 @@ def test_article_id_depends_on_source_not_on_a_counter(tmp_path: Path) -> None:
     assert build_article(raw).article_id == build_article(again).article_id
     assert build_article(raw).article_id != build_article(other).article_id
     assert build_article(raw).content_hash == build_article(other).content_hash
+
+
+def test_a_wide_space_before_a_full_stop_is_split_with_exact_offsets() -> None:
+    """sentencex panics on "A\\xa0." (it steps one byte back from the stop); not here."""
+    text = "He said A\xa0. Then he left\u2028. The end."
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["He said A\xa0.", "Then he left\u2028.", "The end."]
