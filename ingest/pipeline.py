@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from assistant.data import Article, Sentence
-from assistant.embedder import get_embedder
+from assistant.embedder import EmbeddingProcess, get_embedder
 from assistant.errors import IngestError
 from assistant.settings import Settings
 from assistant.store import Known, Store
@@ -68,17 +70,17 @@ class IngestReport:
 class _Writer:
     """Embeds queued sentences in shared batches and commits each article once it is whole.
 
-    A batch is embedded in a worker thread while this thread reads, splits and writes the
-    ones before it (ONNX Runtime leaves the GIL while it computes), so the cores never wait
-    for Chroma; store calls all stay in the calling thread."""
+    A long ingest embeds in a worker process (:class:`EmbeddingProcess`) while this process
+    reads, splits and writes the batches before, so the cores never wait for Chroma. A short
+    one (under one batch) embeds here rather than start a process."""
 
     def __init__(self, store: Store, settings: Settings, progress) -> None:
         self._store = store
-        self._embedder = get_embedder(settings.embedding_backend, settings.model_cache)
+        self._settings = settings
         self._progress = progress
         self._queue: list[tuple[Article, Sentence]] = []
+        self._worker: EmbeddingProcess | None = None  # started at the first full batch
         self._embedding: deque[tuple[list[tuple[Article, Sentence]], Future]] = deque()
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
         self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
         self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
         self.added: set[str] = set()  # ids of every article added in this run
@@ -97,15 +99,17 @@ class _Writer:
         return next((a for a in self._articles.values() if a.content_hash == content_hash), None)
 
     def _send(self) -> None:
-        """Queue the batch for embedding; write the oldest ones while too many wait."""
+        """Queue the batch for the worker; write the oldest ones while too many wait."""
         batch, self._queue = self._queue, []
-        self._embedding.append((batch, self._worker.submit(self._embedder.embed, [s.text for _, s in batch])))
+        if self._worker is None:
+            self._worker = EmbeddingProcess(self._settings.embedding_backend, self._settings.model_cache)
+        self._embedding.append((batch, self._worker.submit([s.text for _, s in batch])))
         while len(self._embedding) > BATCHES_IN_FLIGHT:
-            self._write_oldest()
+            batch, embedded = self._embedding.popleft()
+            self._write(batch, embedded.result())
 
-    def _write_oldest(self) -> None:
-        batch, embedded = self._embedding.popleft()
-        self._store.write_sentences(batch, embedded.result())
+    def _write(self, batch: list[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
+        self._store.write_sentences(batch, embeddings)
         self._progress.update(len(batch))
         for article, _ in batch:
             self._unwritten[article.article_id] -= 1
@@ -116,14 +120,20 @@ class _Writer:
 
     def finish(self) -> None:
         """Embed, write and commit everything queued."""
-        if self._queue:
+        if self._queue and self._worker is None:
+            batch, self._queue = self._queue, []
+            embedder = get_embedder(self._settings.embedding_backend, self._settings.model_cache)
+            self._write(batch, embedder.embed([s.text for _, s in batch]))
+        elif self._queue:
             self._send()
         while self._embedding:
-            self._write_oldest()
+            batch, embedded = self._embedding.popleft()
+            self._write(batch, embedded.result())
 
     def close(self) -> None:
         """Stop the worker, dropping batches not yet embedded (an interrupted run)."""
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._worker is not None:
+            self._worker.close()
 
 
 def _progress_bar(show: bool):

@@ -26,7 +26,7 @@ from ingest.split import build_article
 from tests.conftest import CHROMA_VARS, ROOT, run_cli
 from tests.store_checks import assert_consistent, assert_same_records, write_articles
 
-ARTICLES, SENTENCES = 60, 10  # 600 sentences: three write batches
+ARTICLES, SENTENCES = 120, 10  # 1,200 sentences: five write batches
 
 
 def _settings(store: Path) -> Settings:
@@ -103,7 +103,7 @@ def _versions_seen(store: Store) -> dict[str, tuple[str, ...]]:
 
 def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
     folder, store = tmp_path / "articles", tmp_path / "store"
-    count = 40
+    count = 200  # 2,400 sentences: ten write batches, so the kill lands between two
     paths = write_articles(folder, count, SENTENCES, version=1)
     assert run_cli("ingest", "--quiet", str(folder), store=store).returncode == 0
     old = {a.article_id: a for a in map(build_article, map(read_article, paths))}
