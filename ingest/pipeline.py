@@ -11,6 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -105,8 +106,12 @@ class _Writer:
             self._worker = EmbeddingProcess(self._settings.embedding_backend, self._settings.model_cache)
         self._embedding.append((batch, self._worker.submit([s.text for _, s in batch])))
         while len(self._embedding) > BATCHES_IN_FLIGHT:
-            batch, embedded = self._embedding.popleft()
-            self._write(batch, embedded.result())
+            self._write_next()
+
+    def _write_next(self) -> None:
+        """Write the oldest batch sent to the worker, once it is embedded."""
+        batch, embedded = self._embedding.popleft()
+        self._write(batch, embedded.result())
 
     def _write(self, batch: list[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
         self._store.write_sentences(batch, embeddings)
@@ -127,8 +132,7 @@ class _Writer:
         elif self._queue:
             self._send()
         while self._embedding:
-            batch, embedded = self._embedding.popleft()
-            self._write(batch, embedded.result())
+            self._write_next()
 
     def close(self) -> None:
         """Stop the worker, dropping batches not yet embedded (an interrupted run)."""
@@ -155,6 +159,12 @@ def ingest_articles(
                 outcomes += _ingest_chunk(chunk, store, writer)
                 bar.set_postfix(articles=len(outcomes), refresh=False)
             writer.finish()
+        except BrokenProcessPool as e:
+            raise IngestError(
+                "the embedding worker process stopped (killed, out of memory, or its model failed to "
+                "load: see above); the articles written so far are kept: run the same command again "
+                "to finish the rest"
+            ) from e
         finally:
             writer.close()
     return IngestReport(tuple(outcomes))

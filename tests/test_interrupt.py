@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
 from assistant.settings import Settings
@@ -89,6 +90,35 @@ def test_kill_9_then_the_same_command_gives_the_uninterrupted_records(
     assert again.returncode == 0, again.stdout + again.stderr
     summary = f"{ARTICLES - committed} added, 0 updated, {committed} unchanged, 0 skipped, 0 failed"
     assert again.stdout.strip().endswith(summary)
+    assert_same_records(assert_consistent(_settings(store)), uninterrupted)
+
+
+def _embedding_worker(process: subprocess.Popen) -> psutil.Process:
+    """The worker process that ``process`` embeds in, once it has started one."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for child in psutil.Process(process.pid).children():
+            if "spawn_main" in " ".join(child.cmdline()):
+                return child
+        if process.poll() is not None:
+            pytest.fail(f"the ingest ended before it started a worker: {process.communicate()}")
+        time.sleep(0.05)
+    pytest.fail("the ingest started no embedding worker")
+
+
+def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
+    articles: Path, uninterrupted: dict, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    process = _spawn_ingest(articles, store)
+    _embedding_worker(process).kill()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "error: the embedding worker process stopped" in err and "Traceback" not in err
+    assert_consistent(_settings(store), finished=False)
+
+    again = run_cli("ingest", "--quiet", str(articles), store=store)
+    assert again.returncode == 0, again.stdout + again.stderr
     assert_same_records(assert_consistent(_settings(store)), uninterrupted)
 
 
