@@ -8,7 +8,8 @@ separate articles, then synthetic distractor articles up to each size. The artic
 written as .txt files and each size's new ones ingested into one store with
 ``python -m ingest``, as a user would. At each size it prints, all in one run:
 
-- ingest: sentences/s, CPU seconds and peak RSS of the ingest process; store size on disk;
+- ingest: sentences/s, CPU seconds (with its embedding worker) and peak RSS of the larger of
+  its two processes (the kernel reports no more); store size on disk;
 - the first ``python -m assistant ask`` after the ingest (it builds and saves the corpus
   cache) and the cold start after it (seconds from start to the printed answer);
 - warm ``answer()`` latency p50/p95 and hit@1 over a fixed sample of the questions whose
