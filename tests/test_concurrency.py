@@ -22,7 +22,7 @@ from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, run_cli
 from tests.store_checks import assert_consistent, place, write_articles
 from tests.ui_support import QUESTION, served_chat
 
-ARTICLES = 60  # 600 sentences: three write batches, so the store changes while the chat answers
+ARTICLES = 300  # 3,000 sentences: twelve write batches, so the store changes while the chat answers
 
 
 def _answers_khalil(reply: str) -> bool:
