@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import embedder
 from assistant.settings import Settings
 from assistant.store import (
     ARTICLE_ID,
@@ -18,6 +19,7 @@ from assistant.store import (
 )
 from ingest.pipeline import ingest_paths
 from tests.conftest import SAMPLE, run_cli
+from tests.store_checks import assert_consistent, write_articles
 
 
 def _write(path: Path, text: str) -> Path:
@@ -70,6 +72,17 @@ def test_a_changed_article_replaces_its_old_sentences(settings: Settings, tmp_pa
         ["The ferry left at dawn.", "It carried ninety cars.", "The sea was calm."]
     )
     assert info.sentence_count == 3
+
+
+def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedder, "WORKER_BATCHES", 1)  # a new worker process for every batch
+    write_articles(tmp_path / "articles", 80)  # 800 sentences: four batches
+    report = ingest_paths([tmp_path / "articles"], settings)
+    assert report.count("added") == 80, report.summary()
+    stored = assert_consistent(settings)  # every sentence, each its own nearest neighbour
+    assert len(stored["articles"]) == 80
 
 
 def test_two_articles_never_collide(settings: Settings, tmp_path: Path) -> None:
