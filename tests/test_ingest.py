@@ -116,12 +116,20 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
     assert not any("alert" in t or "Home" in t for t in texts)
 
 
+def _search_index_is_ready(folder: Path) -> bool:
+    """The store's search index is saved for its current generation (no rebuild at the next question)."""
+    store = Store(Settings().with_overrides(store=folder))
+    return any(store.generation() in p.name for p in store.cache_folder().glob("corpus-*.pkl"))
+
+
 def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
     store = tmp_path / "cli-store"
-    added = run_cli("ingest", "--quiet", str(SAMPLE), store=store)
+    added = run_cli("ingest", str(SAMPLE), store=store)
     assert added.returncode == 0, added.stderr
     assert "1 added" in added.stdout
     assert (store / "chroma.sqlite3").exists(), "ASSISTANT_STORE moves the store"
+    assert "search index: 25 sentences" in added.stderr
+    assert _search_index_is_ready(store)
 
     listed = run_cli("ingest", "--list", store=store)
     assert listed.returncode == 0
@@ -133,6 +141,7 @@ def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
 
     removed = run_cli("ingest", "--remove", article_id, store=store)
     assert removed.returncode == 0 and article_id in removed.stdout
+    assert "search index: 0 sentences" in removed.stderr and _search_index_is_ready(store)
     assert "no articles" in run_cli("ingest", "--list", store=store).stdout
 
 
