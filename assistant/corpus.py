@@ -39,6 +39,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from assistant.settings import Settings
 from assistant.store import Store, StoredSentence
 from assistant.text import content_terms
 
@@ -399,3 +400,22 @@ class CorpusCache:
         except OSError as e:
             partial.unlink(missing_ok=True)
             log.warning("could not save the corpus cache in %s: %s", path.parent, e)
+
+
+def _build_and_save(settings: Settings) -> int:
+    return len(CorpusCache(Store(settings)).get())
+
+
+def prepare(settings: Settings) -> int:
+    """Build the store's corpus and save it, in a fresh process; its number of sentences.
+
+    For a command that has just changed the store: the next process that answers loads the
+    saved corpus instead of building it. A fresh process, because the caller (an ingest)
+    already holds Chroma's index in memory: building the corpus beside it took one process
+    from 374 MB to 1.4 GB at 100k sentences.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_build_and_save, settings).result()

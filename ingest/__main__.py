@@ -110,15 +110,19 @@ def _remove(settings: Settings, ids: list[str]) -> tuple[int, bool]:
 
 def _prepare_search(settings: Settings, quiet: bool) -> None:
     """Index the changed store for search now and save it, so that the first question after
-    this command loads the index instead of building it (31 s against 3 s at 100k sentences)."""
-    from assistant.corpus import CorpusCache
-    from assistant.store import Store
+    this command loads the index instead of building it (31 s against 3 s at 100k sentences).
+    The store is already changed, so a failure here only warns."""
+    from assistant import corpus
 
     started = time.perf_counter()
-    corpus = CorpusCache(Store(settings)).get()
+    try:
+        sentences = corpus.prepare(settings)
+    except Exception as e:  # the ingest itself succeeded: the next question builds the index
+        print(f"warning: the search index was not saved ({e}); the next question builds it", file=sys.stderr)
+        return
     if not quiet:
         elapsed = time.perf_counter() - started
-        print(f"search index: {len(corpus):,} sentences in {elapsed:.1f} s", file=sys.stderr)
+        print(f"search index: {sentences:,} sentences in {elapsed:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
