@@ -8,10 +8,11 @@ separate articles, then synthetic distractor articles up to each size. The artic
 written as .txt files and each size's new ones ingested into one store with
 ``python -m ingest``, as a user would. At each size it prints, all in one run:
 
-- ingest: sentences/s, CPU seconds (with its embedding worker) and peak RSS of the larger of
-  its two processes (the kernel reports no more); store size on disk;
-- the first ``python -m assistant ask`` after the ingest (it builds and saves the corpus
-  cache) and the cold start after it (seconds from start to the printed answer);
+- ingest: sentences/s, CPU seconds (with its embedding worker and the process that builds
+  the search index at its end), the search index's part of its time, and peak RSS of the
+  largest of its processes (the kernel reports no more); store size on disk;
+- the first ``python -m assistant ask`` after the ingest (it loads the corpus cache the
+  ingest saved) and the cold start after it (seconds from start to the printed answer);
 - warm ``answer()`` latency p50/p95 and hit@1 over a fixed sample of the questions whose
   article is in the store, and the peak RSS of that serving process;
 - the same articles and questions through ``bench/baseline.py`` (RecursiveCharacterTextSplitter
@@ -32,6 +33,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMA_VARS = ("CHROMA_HOST", "CHROMA_PORT", "CHROMA_SSL", "CHROMA_AUTH_TOKEN")
 TORCH = "torch fp32, SentenceTransformer.encode"
 COLD_QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
+INDEX_LINE = re.compile(r"search index: [\d,]+ sentences in ([\d.]+) s")  # printed by python -m ingest
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Child:
     cpu: float
     peak_mb: float
     stdout: str
+    stderr: str
 
 
 def child(*args: str, store: Path) -> Child:
@@ -71,7 +75,7 @@ def child(*args: str, store: Path) -> Child:
         err.seek(0)
         if process.returncode:
             raise SystemExit(f"python {' '.join(args)} failed ({process.returncode}):\n{err.read()[-4000:]}")
-        return Child(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
+        return Child(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read(), err.read())
 
 
 def disk_mb(folder: Path) -> float:
@@ -166,7 +170,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[dict]:
         for article in stage:
             article.write(folder)
         ingested += stage
-        ours = child("-m", "ingest", "--quiet", str(folder), store=store)
+        ours = child("-m", "ingest", str(folder), store=store)  # no progress bar: stderr is a file
         listed = json.loads(child("-m", "ingest", "--list", "--json", store=store).stdout)
         ids = {Path(a["source"]).stem: a["article_id"] for a in listed}
         sentences = sum(a["sentence_count"] for a in listed)
@@ -184,6 +188,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[dict]:
             "ingest s": ours.wall,
             "ingest cpu s": ours.cpu,
             "ingest peak RSS MB": ours.peak_mb,
+            "search index s (in ingest s)": float(INDEX_LINE.search(ours.stderr).group(1)),
             "store MB": disk_mb(store) - disk_mb(store / ".assistant-cache"),
             "corpus cache MB": disk_mb(store / ".assistant-cache"),
             "first ask after ingest s": first_ask.wall,
@@ -206,6 +211,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[dict]:
 TABLE = [  # (heading, key, format)
     ("articles", "articles", "{:,}"),
     ("ingest sentences/s", "ingest sentences/s", "{:.0f}"),
+    ("search index s (in the ingest)", "search index s (in ingest s)", "{:.1f}"),
     ("ingest peak RSS MB", "ingest peak RSS MB", "{:.0f}"),
     ("store MB (+ corpus cache)", None, None),
     ("first ask after ingest s", "first ask after ingest s", "{:.1f}"),
