@@ -5,13 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint eval bench train clean
+.PHONY: install run test test-fast lint eval bench train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned, so pip takes the CPU wheel on this machine and never a CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -23,6 +23,10 @@ run: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The edit-test loop: everything but the tests that start child processes or a browser.
+test-fast: install
+	$(PY) -m pytest -q -m "not subprocess and not browser"
 
 lint: install
 	$(PY) -m ruff check assistant ingest tests bench

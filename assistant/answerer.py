@@ -1,42 +1,33 @@
-"""Answering: a LangChain chain that turns a question into cited article sentences.
+"""Answering a question with the articles' own sentences, each cited.
 
-    {question, history, article_ids}
+    question + earlier user turns
       -> standalone question (follow-ups resolved from the history)
-      -> SentenceRetriever (Chroma + BM25 candidates)
-      -> ranking (features + learned model)
-      -> policy: abstain when the evidence is weak, else cite the best sentences
+      -> candidates (Chroma + BM25, :mod:`assistant.retrieval`)
+      -> ranking (features + learned model, :mod:`assistant.ranking`)
+      -> abstain when the evidence is weak (:mod:`assistant.abstention`), else cite the best
 
-The extractive answerer is the default and needs nothing but the local store; another
-answerer (an LLM one, say) would sit behind the same :class:`Answerer` protocol and share
-the same abstention policy.
+Every answering strategy sits behind the :class:`Answerer` protocol, which the API, the CLI
+and the chat take; :class:`ExtractiveAnswerer` is the default and needs nothing but the
+local store.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
-import numpy as np
-import yaml
-from langchain_core.documents import Document
-from langchain_core.runnables import Runnable, RunnableLambda
-
+from assistant.abstention import Abstention
 from assistant.corpus import Corpus, CorpusCache
 from assistant.data import Answer, Citation
-from assistant.embedder import get_embedder
+from assistant.embedder import Embedder
 from assistant.errors import EmptyStoreError, InvalidQuestionError
+from assistant.features import Question
 from assistant.followup import resolve
-from assistant.ranker import FEATURES, Question, ScoreModel, features, load_models, softmax
-from assistant.retriever import SentenceRetriever
-from assistant.settings import PROMPTS_DIR, Settings
+from assistant.messages import Messages
+from assistant.ranking import Ranker, Ranking
+from assistant.retrieval import CANDIDATES, Candidate, retrieve
 from assistant.store import Store
-
-log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 MAX_CITATIONS = 3
@@ -45,18 +36,22 @@ MAX_CITATIONS = 3
 EXTRA_CITATION_RATIO = 0.15
 NEAR_DUPLICATE = 0.9  # cosine between two sentences above which only the first is cited
 
-ABSTAIN_FEATURES = (
-    "top_score", "margin", "top_probability", "dense", "coverage", "coverage_window",
-    "unknown_terms", "missing_terms", "negation_mismatch", "missing_names",
-)  # fmt: skip
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|neither|cannot)\b|n['’]t\b", re.I)
-_NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]+|\b\d[\d,.]*\b")
 
+class Answerer(Protocol):
+    """Anything that answers a question about the stored articles."""
 
-@lru_cache(maxsize=1)
-def messages() -> dict[str, Any]:
-    """The fixed wording in ``prompts/extractive.yaml``."""
-    return yaml.safe_load((PROMPTS_DIR / "extractive.yaml").read_text())
+    def answer(
+        self,
+        question: str,
+        history: Sequence[object] | None = None,
+        article_ids: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer ``question`` given the earlier user turns, from the chosen articles (all when None).
+
+        Raises :class:`InvalidQuestionError` for an unusable question and
+        :class:`EmptyStoreError` when nothing is ingested.
+        """
+        ...
 
 
 def clean_question(question: object) -> str:
@@ -89,106 +84,41 @@ def user_turns(history: Sequence[object] | None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Ranked:
-    """Candidates in order of the ranker's score, best first."""
+class Trace:
+    """What one question went through: its standalone form, the candidates, their ranking
+    and the answer. The evaluation and the training read it; users get only the answer."""
 
-    question: Question
-    documents: tuple[Document, ...]
-    features: np.ndarray  # (candidates, len(FEATURES))
-    scores: np.ndarray
-    probabilities: np.ndarray
-
-
-def rank(
-    corpus: Corpus, question: Question, documents: list[Document], model: ScoreModel | None = None
-) -> Ranked:
-    """Score the candidates with ``model`` (the shipped ranker) and sort them, best first."""
-    x = features(corpus, question, documents)
-    model = model or load_models()["ranker"]
-    scores = model.score(x) if len(documents) else np.zeros(0)
-    order = np.argsort(-scores, kind="stable")
-    return Ranked(
-        question=question,
-        documents=tuple(documents[i] for i in order),
-        features=x[order],
-        scores=scores[order],
-        probabilities=softmax(scores[order]) if len(order) else scores,
-    )
+    query: str
+    corpus: Corpus
+    candidates: tuple[Candidate, ...]  # in retrieval order
+    ranking: Ranking
+    answer: Answer
 
 
-def abstain_features(corpus: Corpus, ranked: Ranked) -> np.ndarray:
-    """The evidence for "the articles answer this": one row of :data:`ABSTAIN_FEATURES`.
-
-    Besides how strong and how clear the best candidate is, it counts what the question
-    asks about that the best sentence lacks: terms no article knows, terms missing from the
-    sentence, names or numbers it does not mention, and a negation it does not share.
-    """
-    top = ranked.features[0]
-    column = {name: i for i, name in enumerate(FEATURES)}
-    question = ranked.question
-    sentence = ranked.documents[0].page_content
-    sentence_terms = corpus.term_sets[ranked.documents[0].metadata["row"]]
-    terms = question.terms
-    lowered = sentence.lower()
-    return np.array(
-        [
-            ranked.scores[0],
-            ranked.scores[0] - ranked.scores[1] if len(ranked.scores) > 1 else 10.0,
-            ranked.probabilities[0],
-            top[column["dense"]],
-            top[column["coverage"]],
-            top[column["coverage_window"]],
-            sum(t not in corpus.idf for t in terms) / len(terms) if terms else 1.0,
-            sum(t not in sentence_terms for t in terms),
-            float(bool(_NEGATION.search(question.text)) and not _NEGATION.search(sentence)),
-            sum(
-                m.start() > 0 and m.group(0).lower() not in lowered
-                for m in _NAME_OR_NUMBER.finditer(question.text)
-            ),
-        ],
-        dtype=np.float32,
-    )
-
-
-def answerable(corpus: Corpus, ranked: Ranked) -> float:
-    """The calibrated probability that the top candidate answers the question."""
-    if not ranked.documents or not ranked.question.terms:
-        return 0.0
-    models = load_models()
-    logit = float(models["abstain"].score(abstain_features(corpus, ranked)[None, :])[0])
-    return 1.0 / (1.0 + np.exp(-logit))
-
-
-def should_abstain(corpus: Corpus, ranked: Ranked) -> bool:
-    """The one abstention policy: abstain below the threshold chosen on the evaluation data."""
-    return answerable(corpus, ranked) < load_models()["threshold"]
-
-
-def cite(corpus: Corpus, ranked: Ranked) -> tuple[Citation, ...]:
+def cite(corpus: Corpus, ranking: Ranking) -> tuple[Citation, ...]:
     """The best sentence, then up to two more strong ones that are not near-duplicates."""
     chosen: list[int] = []
-    best = ranked.probabilities[0]
-    for i, doc in enumerate(ranked.documents[: MAX_CITATIONS * 4]):
-        if len(chosen) == MAX_CITATIONS or ranked.probabilities[i] < EXTRA_CITATION_RATIO * best:
+    best = ranking.probabilities[0]
+    for i, candidate in enumerate(ranking.candidates[: MAX_CITATIONS * 4]):
+        if len(chosen) == MAX_CITATIONS or ranking.probabilities[i] < EXTRA_CITATION_RATIO * best:
             break
-        vector = corpus.embeddings[doc.metadata["row"]]
-        if any(
-            float(vector @ corpus.embeddings[ranked.documents[c].metadata["row"]]) > NEAR_DUPLICATE
-            for c in chosen
-        ):
+        vector = corpus.embeddings[candidate.row]
+        if any(float(vector @ corpus.embeddings[ranking.candidates[c].row]) > NEAR_DUPLICATE for c in chosen):
             continue
         chosen.append(i)
-    return tuple(
-        Citation(
-            text=ranked.documents[i].page_content,
-            article_id=ranked.documents[i].metadata["article_id"],
-            title=ranked.documents[i].metadata["title"],
-            sentence_index=ranked.documents[i].metadata["sentence_index"],
-            start=ranked.documents[i].metadata["start"],
-            end=ranked.documents[i].metadata["end"],
-            score=round(float(ranked.probabilities[i]), 4),
-        )
-        for i in chosen
+    return tuple(_citation(ranking.candidates[i], float(ranking.probabilities[i])) for i in chosen)
+
+
+def _citation(candidate: Candidate, probability: float) -> Citation:
+    s = candidate.sentence
+    return Citation(
+        text=s.text,
+        article_id=s.article_id,
+        title=s.title,
+        sentence_index=s.sentence_index,
+        start=s.start,
+        end=s.end,
+        score=round(probability, 4),
     )
 
 
@@ -197,66 +127,24 @@ def compose(citations: tuple[Citation, ...]) -> Answer:
     return Answer(text=" ".join(f"{c.text} [{n}]" for n, c in enumerate(citations, 1)), citations=citations)
 
 
-def abstention(reason: str = "abstain") -> Answer:
-    """An answer that says plainly the articles do not answer."""
-    return Answer(text=messages()[reason], citations=(), abstained=True)
-
-
-class Answerer(Protocol):
-    """Anything that answers a question about the stored articles."""
-
-    def answer(
-        self,
-        question: str,
-        history: Sequence[object] | None = None,
-        article_ids: Sequence[str] | None = None,
-    ) -> Answer:
-        """Answer ``question`` given the earlier user turns, from the chosen articles (all)."""
-        ...
-
-
 class ExtractiveAnswerer:
     """Answers with the articles' own sentences, each cited; abstains on weak evidence."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.store = Store(settings)
-        self.corpus_cache = CorpusCache(self.store)
-        self.embedder = get_embedder(settings.embedding_backend, settings.model_cache)
-        self.retrieval_chain, self.chain = self._build_chains()
-
-    def _build_chains(self) -> tuple[Runnable, Runnable]:
-        """The retrieval part (question -> candidates) and the whole chain (-> answer)."""
-
-        def standalone(x: dict) -> dict:
-            return {**x, "query": resolve(x["question"], x["history"])}
-
-        def retrieve(x: dict) -> dict:
-            retriever = SentenceRetriever(
-                corpus=x["corpus"], store=self.store, embedder=self.embedder,
-                article_ids=x["article_ids"],
-            )  # fmt: skip
-            return {**x, "documents": retriever.invoke(x["query"])}
-
-        def ranked(x: dict) -> dict:
-            return {**x, "ranked": rank(x["corpus"], Question.parse(x["query"]), x["documents"])}
-
-        def decide(x: dict) -> dict:
-            corpus, result = x["corpus"], x["ranked"]
-            if not result.question.terms:
-                reply = abstention("no_terms")
-            elif not result.documents or should_abstain(corpus, result):
-                reply = abstention()
-            else:
-                reply = compose(cite(corpus, result))
-            return {**x, "answer": reply}
-
-        retrieval = RunnableLambda(standalone, name="standalone_question") | RunnableLambda(
-            retrieve, name="retrieve"
-        )
-        return retrieval, retrieval | RunnableLambda(ranked, name="rank") | RunnableLambda(
-            decide, name="cite_or_abstain"
-        )
+    def __init__(
+        self,
+        store: Store,
+        corpus_cache: CorpusCache,
+        embedder: Embedder,
+        ranker: Ranker,
+        abstention: Abstention,
+        messages: Messages,
+    ) -> None:
+        self.store = store
+        self.corpus_cache = corpus_cache
+        self.embedder = embedder
+        self.ranker = ranker
+        self.abstention = abstention
+        self.messages = messages
 
     def corpus(self) -> Corpus:
         """The in-memory corpus for the store as it is now; raises when it is empty."""
@@ -265,23 +153,36 @@ class ExtractiveAnswerer:
             raise EmptyStoreError(self.store.label)
         return corpus
 
-    def run(
+    @staticmethod
+    def standalone(question: str, history: Sequence[object] | None = None) -> str:
+        """The question cleaned and made to stand alone with the earlier user turns."""
+        return resolve(clean_question(question), user_turns(history))
+
+    def candidates(
+        self, corpus: Corpus, query: str, article_ids: Sequence[str] | None = None, k: int = CANDIDATES
+    ) -> tuple[Candidate, ...]:
+        """The retrieved candidates for a standalone question, in retrieval order."""
+        return retrieve(corpus, self.store, self.embedder, query, k, article_ids)
+
+    def trace(
         self,
         question: str,
         history: Sequence[object] | None = None,
         article_ids: Sequence[str] | None = None,
-        retrieval_only: bool = False,
-    ) -> dict:
-        """The chain's state: ``query``, ``documents``, then ``ranked`` and ``answer``."""
-        chain = self.retrieval_chain if retrieval_only else self.chain
-        return chain.invoke(
-            {
-                "question": clean_question(question),
-                "history": user_turns(history),
-                "article_ids": tuple(article_ids) if article_ids else None,
-                "corpus": self.corpus(),
-            }
-        )
+    ) -> Trace:
+        """Answer ``question`` and keep what it went through (see :class:`Trace`)."""
+        query = self.standalone(question, history)
+        corpus = self.corpus()
+        candidates = self.candidates(corpus, query, tuple(article_ids) if article_ids else None)
+        ranking = self.ranker.rank(corpus, Question.parse(query), candidates)
+        reason = self.abstention.reason(corpus, ranking)
+        if reason == "no_terms":
+            reply = self.abstain(self.messages.no_terms)
+        elif reason == "weak_evidence":
+            reply = self.abstain(self.messages.abstain)
+        else:
+            reply = compose(cite(corpus, ranking))
+        return Trace(query, corpus, candidates, ranking, reply)
 
     def answer(
         self,
@@ -289,34 +190,10 @@ class ExtractiveAnswerer:
         history: Sequence[object] | None = None,
         article_ids: Sequence[str] | None = None,
     ) -> Answer:
-        """Answer ``question`` (see :func:`assistant.answer`)."""
-        return self.run(question, history, article_ids)["answer"]
+        """Answer ``question`` (see :meth:`Answerer.answer`)."""
+        return self.trace(question, history, article_ids).answer
 
-
-_answerers: dict[Settings, ExtractiveAnswerer] = {}
-_answerers_lock = threading.Lock()
-
-
-def get_answerer(settings: Settings) -> ExtractiveAnswerer:
-    """The shared answerer for these settings, built on first use."""
-    with _answerers_lock:
-        if settings not in _answerers:
-            _answerers[settings] = ExtractiveAnswerer(settings)
-        return _answerers[settings]
-
-
-def answer(
-    question: str,
-    history: Sequence[object] | None = None,
-    *,
-    article_ids: Sequence[str] | None = None,
-    settings: Settings | None = None,
-) -> Answer:
-    """Answer ``question`` from the ingested articles with cited sentences.
-
-    ``history`` is the earlier user turns, oldest first, as strings (Gradio message dicts
-    are accepted too). ``article_ids`` limits the search to some articles. Raises
-    :class:`~assistant.errors.InvalidQuestionError` (a ``ValueError``) for an empty
-    question and :class:`~assistant.errors.EmptyStoreError` when nothing is ingested.
-    """
-    return get_answerer(settings or Settings()).answer(question, history, article_ids)
+    @staticmethod
+    def abstain(message: str) -> Answer:
+        """An answer that says plainly the articles do not answer."""
+        return Answer(text=message, citations=(), abstained=True)

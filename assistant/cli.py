@@ -1,7 +1,14 @@
-"""``python -m assistant``: ask from the terminal, or serve the browser chat.
+"""The command line: ``article-assistant`` (and ``python -m assistant``).
 
-python -m assistant ask "Who is Khalil Haqqani?" [--json] [--history "earlier question"]
-python -m assistant [serve] [--host 127.0.0.1] [--port 7860]
+    article-assistant ingest data/articles          # = python -m ingest
+    article-assistant ask "Who is Khalil Haqqani?" [--json] [--history "earlier question"]
+    article-assistant serve [--host 127.0.0.1] [--port 7860]   # the default command
+    article-assistant eval FILE                     # = python -m assistant.eval
+
+This is the entry point that wires the parts together: it reads the settings, builds the
+:class:`~assistant.app.Assistant` root, and is the one module of ``assistant/`` that
+imports ``ingest/``, to hand the chat and the evaluation a :class:`~assistant.library.Library`.
+Answering never needs it.
 """
 
 from __future__ import annotations
@@ -10,18 +17,35 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.settings import Settings
+from assistant.settings import Settings, stay_offline
+
+if TYPE_CHECKING:
+    from assistant.app import Assistant
+    from assistant.library import Library
+
+COMMANDS = ("ingest", "ask", "serve", "eval")
 
 
-def _parser() -> argparse.ArgumentParser:
+def open_library(root: Assistant) -> Library:
+    """The ingest library of a root's store: how the chat and the evaluation add articles."""
+    from ingest.pipeline import Library
+
+    return Library(root)
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    from assistant import eval as evaluation
+    from ingest import cli as ingest_cli
+
     parser = argparse.ArgumentParser(
-        prog="python -m assistant",
-        description="Answer questions about ingested news articles with their own cited sentences.",
+        prog=prog,
+        description="Answer questions about news articles with their own cited sentences.",
     )
-    parser.add_argument("--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)")
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    ingest_cli.add_arguments(commands.add_parser("ingest", help="add, list or remove articles"))
     ask = commands.add_parser("ask", help="answer one question and print it with its citations")
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--history", action="append", default=[], metavar="QUESTION",
@@ -33,29 +57,54 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
     serve.add_argument("--insecure", action="store_true",
                        help="allow binding a non-loopback address without authentication")  # fmt: skip
+    evaluation.add_arguments(commands.add_parser("eval", help="score the answers on a question set"))
+    for command in (ask, serve):
+        command.add_argument(
+            "--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)"
+        )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; 0 on success, 1 on an error the user can fix, 2 on bad usage."""
-    args = _parser().parse_args(argv)
-    settings = Settings().with_overrides(store=args.store)
+def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
+    """Run a command; 0 on success, 1 on an error the user can fix, 2 on bad usage."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]  # the chat is the default command
+    args = _parser(prog).parse_args(argv)
+    if args.command == "ingest":
+        from ingest import cli as ingest_cli
+
+        return ingest_cli.run(args)
+    stay_offline()
     try:
+        if args.command == "eval":
+            from assistant import eval as evaluation
+
+            return evaluation.run(args, Settings.from_env(), open_library)
+        from assistant.app import Assistant
+
+        root = Assistant.from_settings(Settings.from_env(store=args.store))
         if args.command == "ask":
-            from assistant.answerer import answer
-
-            reply = answer(args.question, args.history, article_ids=args.article, settings=settings)
-            print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False) if args.json else reply.as_text())
-            return 0
-        from assistant.ui import serve
-
-        app = serve(settings, host=getattr(args, "host", None), port=getattr(args, "port", None),
-                    insecure=getattr(args, "insecure", False))  # fmt: skip
-        print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
-        app.block_thread()
-        return 0
+            return _ask(root, args)
+        return _serve(root, args)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _ask(root: Assistant, args: argparse.Namespace) -> int:
+    reply = root.answer(args.question, args.history, args.article)
+    print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False) if args.json else reply.as_text())
+    return 0
+
+
+def _serve(root: Assistant, args: argparse.Namespace) -> int:
+    from assistant.ui import ChatPage, serve
+
+    settings = root.settings.with_overrides(host=args.host, port=args.port)
+    app = serve(ChatPage.of(root, open_library(root)), settings, insecure=args.insecure)
+    print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
+    app.block_thread()
+    return 0

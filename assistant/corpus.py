@@ -33,7 +33,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -318,7 +317,6 @@ def _assemble(parts: _Parts) -> Corpus:
     )
 
 
-@lru_cache(maxsize=1)
 def _code_version() -> str:
     """Changes whenever the code that makes the cached parts changes, so old caches are not read."""
     from importlib.metadata import version

@@ -1,4 +1,5 @@
-"""The records that flow from ingest to answer: sentences in, citations and answers out.
+"""The records that flow from ingest to answer: articles and sentences in, citations and
+answers out, and what an ingest reports.
 
 Every record is a frozen, slotted dataclass with tuples rather than lists, so that a value
 handed to a caller can never be changed behind the store's back.
@@ -7,6 +8,20 @@ handed to a caller can never be changed behind the store's back.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    """An article as read, before cleaning: its title and paragraphs, and where it came from.
+
+    ``note`` tells about a decoding fallback or anything else worth saying about the read.
+    """
+
+    source: str
+    title: str
+    paragraphs: tuple[str, ...]
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +104,44 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
         }
+
+
+Status = Literal["added", "updated", "unchanged", "skipped", "failed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one input of an ingest: its status, and the reason or note behind it."""
+
+    source: str
+    status: Status
+    detail: str = ""
+    article_id: str = ""
+    title: str = ""
+    sentences: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The outcomes of one ingest run, in input order."""
+
+    outcomes: tuple[Outcome, ...]
+
+    def count(self, status: Status) -> int:
+        """How many inputs ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failures(self) -> tuple[Outcome, ...]:
+        """The inputs that could not be ingested."""
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run added or replaced any article."""
+        return any(o.status in ("added", "updated") for o in self.outcomes)
+
+    def summary(self) -> str:
+        """One line: how many articles were added, updated, unchanged, skipped, failed."""
+        return ", ".join(f"{self.count(s)} {s}" for s in STATUSES)

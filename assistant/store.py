@@ -181,12 +181,16 @@ class _Connection:
         self._seen = self.generation()
 
 
+# Chroma itself keeps one System per embedded store folder per process (shared and
+# refcounted by every client on that path), and a reopen reloads the index only when every
+# client on it closes. So the connections here mirror Chroma's: one per folder and process,
+# shared by every Store on it, or one Store's reopen would leave another's client stale.
 _connections: dict[Path, _Connection] = {}  # embedded store folder -> its connection
 _connections_lock = threading.Lock()
 
 
 def _connection(settings: Settings) -> _Connection:
-    """The connection for the store in ``settings``: one per embedded store folder."""
+    """The connection for the store in ``settings``: one per embedded store folder (see above)."""
     if settings.remote:
         return _Connection(settings)
     with _connections_lock:

@@ -7,7 +7,6 @@ question and a sentence are always compared on the same terms.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -19,9 +18,7 @@ STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
 }  # fmt: skip
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")
 
 
 def words(text: str) -> list[str]:
@@ -32,4 +29,4 @@ def words(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` without stop words, in order (repeats kept)."""
     kept = [w for w in words(text) if w not in STOPWORDS]
-    return _stemmer().stemWords(kept)
+    return _STEMMER.stemWords(kept)

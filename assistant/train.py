@@ -1,10 +1,10 @@
 """``python -m assistant.train``: fit the models shipped in ``assistant/ranker.json``.
 
-- Ranker: a score over :data:`~assistant.ranker.FEATURES` (a linear part plus a few tanh
+- Ranker: a score over :data:`~assistant.features.FEATURES` (a linear part plus a few tanh
   units), fitted with a listwise softmax loss (the probability the model gives to the
   gold sentences among each question's candidates) on the questions of
   ``squad-v1.1-dev-a.json``.
-- Abstention: logistic regression over :data:`~assistant.answerer.ABSTAIN_FEATURES`
+- Abstention: logistic regression over :data:`~assistant.abstention.ABSTAIN_FEATURES`
   (answerable or not) on ``squad-v2.0-dev-a.json``, the seed questions, and questions
   the store cannot answer because their article is not in it (v1.1 questions about
   articles missing from the v2 file, asked against the v2 store). Its threshold
@@ -28,12 +28,15 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from assistant.answerer import ABSTAIN_FEATURES, ExtractiveAnswerer, abstain_features, rank
-from assistant.eval import Case, Dataset, _hits, load_dataset, prepare_store
-from assistant.ranker import FEATURES, MODEL_FILE, Question, ScoreModel, features
-from assistant.settings import PROJECT_ROOT, Settings
-
-SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+from assistant.abstention import ABSTAIN_FEATURE_NAMES, abstain_features
+from assistant.corpus import Corpus
+from assistant.eval import Case, Dataset, hits, load_dataset, prepare_store, sample_articles
+from assistant.features import FEATURE_NAMES, Question, feature_matrix
+from assistant.library import LibraryFactory
+from assistant.model import MODEL_FILE, ScoreModel
+from assistant.ranking import Ranker
+from assistant.retrieval import Candidate
+from assistant.settings import Settings, checkout_root, stay_offline
 
 
 @dataclass
@@ -43,31 +46,32 @@ class Example:
     x: np.ndarray
     gold: np.ndarray
     answerable: bool
-    corpus: object
+    corpus: Corpus
     question: Question
-    documents: list
+    candidates: tuple[Candidate, ...]
 
 
-def collect(dataset: Dataset, folder: Path, extra: tuple[Case, ...] = ()) -> list[Example]:
-    """Ingest the dataset into a fresh store and gather each question's candidates.
-
-    ``extra`` cases are asked against the same store after the dataset's own.
-    """
-    settings = prepare_store(dataset, folder, Settings())
-    answerer = ExtractiveAnswerer(settings)
+def collect(
+    dataset: Dataset, settings: Settings, make_library: LibraryFactory, extra: tuple[Case, ...] = ()
+) -> list[Example]:
+    """Ingest the dataset into the fresh store of ``settings`` and gather each question's
+    candidates. ``extra`` cases are asked against the same store after the dataset's own."""
+    root, dataset = prepare_store(dataset, settings, make_library, sample_articles())
+    answerer = root.extractive
+    corpus = answerer.corpus()
     examples = []
     for case in (*dataset.cases, *extra):
-        state = answerer.run(case.question, case.history, retrieval_only=True)
-        question = Question.parse(state["query"])
-        documents = state["documents"]
+        query = answerer.standalone(case.question, case.history)
+        question = Question.parse(query)
+        candidates = answerer.candidates(corpus, query)
         examples.append(
             Example(
-                x=features(state["corpus"], question, documents),
-                gold=np.array(_hits(case, documents), dtype=bool),
+                x=feature_matrix(corpus, question, candidates),
+                gold=np.array(hits(case, candidates), dtype=bool),
                 answerable=case.answerable,
-                corpus=state["corpus"],
+                corpus=corpus,
                 question=question,
-                documents=documents,
+                candidates=candidates,
             )
         )
     return examples
@@ -138,8 +142,8 @@ def _abstain_rows(examples: list[Example], ranker: ScoreModel) -> tuple[np.ndarr
     """Abstention features and whether the top candidate is a hit, per example."""
     rows, top_hits = [], []
     for e in examples:
-        ranked = rank(e.corpus, e.question, e.documents, ranker)
-        rows.append(abstain_features(e.corpus, ranked))
+        ranking = Ranker(ranker).rank(e.corpus, e.question, e.candidates)
+        rows.append(abstain_features(e.corpus, ranking))
         order = np.argsort(-ranker.score(e.x), kind="stable")
         top_hits.append(bool(e.gold[order[0]]) if len(order) else False)
     return np.array(rows), np.array(top_hits)
@@ -192,20 +196,28 @@ def choose_threshold(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m assistant.train``."""
+    from assistant.cli import open_library
+
+    shared = (checkout_root() or Path.cwd()).parent / "shared" / "eval"
     parser = argparse.ArgumentParser(prog="python -m assistant.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--squad", type=Path, default=SHARED_EVAL / "squad-v1.1-dev-a.json")
-    parser.add_argument("--squad-v2", type=Path, default=SHARED_EVAL / "squad-v2.0-dev-a.json")
-    parser.add_argument("--seed-questions", type=Path, default=SHARED_EVAL / "seed_qa.jsonl")
+    parser.add_argument("--squad", type=Path, default=shared / "squad-v1.1-dev-a.json")
+    parser.add_argument("--squad-v2", type=Path, default=shared / "squad-v2.0-dev-a.json")
+    parser.add_argument("--seed-questions", type=Path, default=shared / "seed_qa.jsonl")
     parser.add_argument(
         "--max-hit-loss", type=float, default=0.02, help="hit@1 that abstaining may cost (0.02)"
     )
     parser.add_argument("--out-of-scope", type=int, default=600, help="unrelated questions to add")
-    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name(MODEL_FILE))
     args = parser.parse_args(argv)
+    stay_offline()
+    settings = Settings.from_env(chroma_host="")
     with tempfile.TemporaryDirectory(prefix="assistant-train-") as folder:
-        root = Path(folder)
+
+        def store(name: str) -> Settings:
+            return settings.with_overrides(store=Path(folder) / name)
+
         v1_data = load_dataset(args.squad)
-        ranking = collect(v1_data, root / "v1")
+        ranking = collect(v1_data, store("v1"), open_library)
         ranker = fit_ranker(ranking)
         hit = np.mean([e.gold[np.argmax(ranker.score(e.x))] for e in ranking if len(e.x)])
         print(f"ranker: hit@1 {hit:.3f} on {args.squad.name} (in sample)")
@@ -215,9 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(0)
         picked = rng.choice(len(elsewhere), size=min(args.out_of_scope, len(elsewhere)), replace=False)
         out_of_scope = tuple(replace(elsewhere[i], answerable=False) for i in sorted(picked))
-        both = collect(v2_data, root / "v2", out_of_scope)
+        both = collect(v2_data, store("v2"), open_library, out_of_scope)
         v2, unrelated = both[: len(v2_data.cases)], both[len(v2_data.cases) :]
-        seed = collect(load_dataset(args.seed_questions), root / "seed")
+        seed = collect(load_dataset(args.seed_questions), store("seed"), open_library)
     x_v1, hits_v1 = _abstain_rows(ranking, ranker)
     x_v2, hits_v2 = _abstain_rows(v2, ranker)
     x_seed, _ = _abstain_rows(seed, ranker)
@@ -241,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"abstention: threshold {threshold:.3f} -> {stats}")
     model = {
-        "features": list(FEATURES),
-        "abstain_features": list(ABSTAIN_FEATURES),
+        "features": list(FEATURE_NAMES),
+        "abstain_features": list(ABSTAIN_FEATURE_NAMES),
         "ranker": ranker.to_json(),
         "abstain": {**abstain.to_json(), "threshold": round(threshold, 6), "chosen_on": stats},
     }

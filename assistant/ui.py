@@ -8,33 +8,37 @@ The page has three parts:
   highlighted and numbered like the markers, scrolled to the first one, with a switch
   between the articles when a reply cites several;
 - the articles panel: the ingested articles, which of them to ask about, adding one by
-  upload or pasted text (with the CLI's ingest code) and removing one.
+  upload or pasted text (through the :class:`~assistant.library.Library` the entry point
+  hands in: the CLI's ingest code) and removing one.
 
-The handlers live in :class:`ChatPage`, plain Python that tests call without a browser.
+The handlers live in :class:`ChatPage`, plain Python that tests call without a browser; it
+answers through the :class:`~assistant.answerer.Answerer` protocol.
 Gradio shows chat messages as HTML (even with Markdown off), so every text that comes from
 a user or an article is escaped with :func:`html.escape` before it reaches the page, and
 the Chatbot's sanitiser stays on behind that. The function :func:`chat_reply` is the API
 endpoint ``/chat`` for ``gradio_client``: question in, reply text out.
 """
 
+from __future__ import annotations
+
 import html
 import ipaddress
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
-from assistant.answerer import ExtractiveAnswerer, clean_question, get_answerer, messages, user_turns
-from assistant.data import Answer, ArticleInfo, Citation
-from assistant.errors import AssistantError, ConfigError, EmptyStoreError, IngestError, InvalidQuestionError
+from assistant.answerer import Answerer, clean_question, user_turns
+from assistant.app import Assistant
+from assistant.data import Answer, ArticleInfo, Citation, Outcome
+from assistant.errors import AssistantError, ConfigError, EmptyStoreError, InvalidQuestionError
+from assistant.library import Library
+from assistant.messages import Messages
 from assistant.settings import Settings
-
-if TYPE_CHECKING:
-    from ingest.loader import RawArticle
+from assistant.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +91,10 @@ CSS = """
 """
 
 
-def ui_text(key: str) -> str:
-    """The UI wording ``key`` from ``prompts/extractive.yaml``."""
-    return messages()["ui"][key]
-
-
-def chat_reply(answerer: ExtractiveAnswerer, message: str, history: Sequence[object] | None) -> str:
+def chat_reply(answerer: Answerer, messages: Messages, message: str, history: Sequence[object] | None) -> str:
     """The chat's reply to ``message`` as text: the answer with its citations, or the error."""
     try:
-        return answerer.answer(message, history).as_text(messages()["cited_heading"])
+        return answerer.answer(message, history).as_text(messages.cited_heading)
     except AssistantError as e:
         return f"⚠ {e}"
 
@@ -108,12 +107,12 @@ def notice_html(message: str) -> str:
     return f'<p class="notice">⚠ {html.escape(message)}</p>'
 
 
-def reply_html(answer: Answer) -> str:
+def reply_html(answer: Answer, messages: Messages) -> str:
     """A chat reply: the answer with its [n] markers, then the numbered cited sentences."""
     if answer.abstained:
         return (
             f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
-            f'<p class="hint">{html.escape(ui_text("abstain_hint"))}</p></div>'
+            f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p></div>'
         )
     cited = "".join(
         f'<p class="citation"><b>[{n}]</b> {html.escape(c.text)} '
@@ -122,12 +121,14 @@ def reply_html(answer: Answer) -> str:
     )
     return (
         f'<div class="reply"><p class="answer">{html.escape(answer.text)}</p>'
-        f'<div class="cited"><p class="cited-heading">{html.escape(messages()["cited_heading"])}</p>'
+        f'<div class="cited"><p class="cited-heading">{html.escape(messages.cited_heading)}</p>'
         f"{cited}</div></div>"
     )
 
 
-def article_html(info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citation]]) -> str:
+def article_html(
+    info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citation]], messages: Messages
+) -> str:
     """The article's cleaned text with the cited sentences highlighted, each with its [n]."""
     parts: list[str] = []
     position, changed = 0, False
@@ -141,7 +142,7 @@ def article_html(info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citati
         )
         position = c.end
     parts.append(html.escape(text[position:]))
-    warning = notice_html(ui_text("article_changed")) if changed else ""
+    warning = notice_html(messages.ui["article_changed"]) if changed else ""
     return (
         f'<div class="article-head"><h3>{html.escape(info.title)}</h3>'
         f'<p class="meta">{info.sentence_count} sentences · {html.escape(info.source)}</p></div>'
@@ -149,10 +150,10 @@ def article_html(info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citati
     )
 
 
-def articles_html(articles: Sequence[ArticleInfo]) -> str:
+def articles_html(articles: Sequence[ArticleInfo], messages: Messages) -> str:
     """The table of ingested articles: title, sentence count, source."""
     if not articles:
-        return f"<p>{html.escape(ui_text('no_articles'))}</p>"
+        return f"<p>{html.escape(messages.ui['no_articles'])}</p>"
     rows = "".join(
         f'<tr><td>{html.escape(a.title)}</td><td class="num">{a.sentence_count}</td>'
         f'<td class="src">{html.escape(a.source)}</td></tr>'
@@ -180,54 +181,30 @@ def safe_file_name(name: str) -> str:
     return _UNSAFE_NAME_CHARS.sub("_", last).strip(" ._")[:120] or "upload"
 
 
-def read_upload(path: str | Path) -> "RawArticle":
-    """An uploaded file as a raw article (source ``upload:<name>``), or :class:`IngestError`."""
-    # The page is an entry point like the CLI, so it reads uploads with the CLI's own code.
-    from ingest.loader import MAX_BYTES, SUFFIXES, decode, parse_text
-
-    path = Path(path)
-    name = safe_file_name(path.name)
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise IngestError(f"{name}: only {', '.join(SUFFIXES)} files can be added")
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise IngestError(f"{name}: the file is over the {MAX_BYTES / 1e6:.0f} MB limit for one article")
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{name}: cannot read the uploaded file: {e.strerror or e}") from e
-    text, note = decode(data, name)
-    return parse_text(text, f"upload:{name}", "html" if suffix in (".html", ".htm") else suffix, note)
-
-
-def pasted_article(title: str, text: str) -> "RawArticle":
-    """Pasted text with its title as a raw article (source ``pasted:<title>``)."""
-    from ingest.loader import MAX_BYTES, parse_text
-
-    title = " ".join((title or "").split())
-    if not title:
-        raise IngestError("give the pasted article a title")
-    if not (text or "").strip():
-        raise IngestError("paste the article's text")
-    if len(text.encode()) > MAX_BYTES:
-        raise IngestError(f"the pasted text is over the {MAX_BYTES / 1e6:.0f} MB limit for one article")
-    return parse_text(f"{title}\n\n{text}", f"pasted:{title}", ".txt")
-
-
 class ChatPage:
     """The page's handlers, as plain methods: what each returns is what the page shows."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.answerer = get_answerer(settings)
-        self.store = self.answerer.store
+    def __init__(self, answerer: Answerer, store: Store, messages: Messages, library: Library) -> None:
+        self.answerer = answerer
+        self.store = store
+        self.messages = messages
+        self.library = library
+
+    @classmethod
+    def of(cls, root: Assistant, library: Library) -> ChatPage:
+        """The page over a root's answerer and store, adding articles through ``library``."""
+        return cls(root.answerer, root.store, root.messages, library)
+
+    def text(self, key: str) -> str:
+        """The page's wording ``key`` (``prompts/extractive.yaml``, under ``ui``)."""
+        return self.messages.ui[key]
 
     # -- chat --------------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence[object] | None, selected: Sequence[str] | None) -> Answer:
         """Answer from the chosen articles; earlier user turns come escaped from the chat."""
         if selected is not None and not selected and self.store.articles():
-            raise InvalidQuestionError(ui_text("no_selection"))
+            raise InvalidQuestionError(self.text("no_selection"))
         earlier = [html.unescape(turn) for turn in user_turns(history)]
         return self.answerer.answer(question, earlier, list(selected or ()) or None)
 
@@ -242,13 +219,13 @@ class ChatPage:
             question = clean_question(question)
             answer = self.ask(question, history, selected)
         except EmptyStoreError:
-            history.append({"role": "assistant", "content": notice_html(ui_text("empty_store"))})
+            history.append({"role": "assistant", "content": notice_html(self.text("empty_store"))})
             return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
         except AssistantError as e:
             history.append({"role": "assistant", "content": notice_html(str(e))})
             return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
         history.append({"role": "user", "content": html.escape(question)})
-        history.append({"role": "assistant", "content": reply_html(answer)})
+        history.append({"role": "assistant", "content": reply_html(answer, self.messages)})
         cited = {c.article_id: c.title for c in answer.citations}  # in marker order
         first = next(iter(cited), None)
         switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=first, visible=len(cited) > 1)
@@ -257,16 +234,16 @@ class ChatPage:
     def article_view(self, article_id: str | None, citations: Sequence[Citation]) -> str:
         """The article view for one cited article, its cited sentences highlighted."""
         if article_id is None:
-            return f"<p>{html.escape(ui_text('no_citations'))}</p>"
+            return f"<p>{html.escape(self.text('no_citations'))}</p>"
         info, text = self.store.article(article_id), self.store.article_text(article_id)
         if info is None or text is None:
-            return notice_html(ui_text("article_gone"))
+            return notice_html(self.text("article_gone"))
         marks = [(n, c) for n, c in enumerate(citations, 1) if c.article_id == article_id]
-        return article_html(info, text, marks)
+        return article_html(info, text, marks, self.messages)
 
     def clear(self) -> tuple:
         """Clearing the chat: (cited-article switch, article view, citations)."""
-        placeholder = f"<p>{html.escape(ui_text('article_placeholder'))}</p>"
+        placeholder = f"<p>{html.escape(self.text('article_placeholder'))}</p>"
         return gr.update(choices=[], value=None, visible=False), placeholder, ()
 
     # -- articles panel ----------------------------------------------------------------------
@@ -282,37 +259,32 @@ class ChatPage:
         ids = [a.article_id for a in articles]
         keep = set(ids) if selected is None else {*selected, *added}
         return (
-            articles_html(articles),
+            articles_html(articles, self.messages),
             gr.update(choices=choices, value=[i for i in ids if i in keep]),
             gr.update(choices=choices, value=None),
         )
 
     def add_file(self, path: str, selected: Sequence[str], progress: gr.Progress = PROGRESS) -> tuple:
         """Upload handler: (upload box, status, *panel)."""
-        try:
-            status = self._ingest(read_upload(path), selected, progress)
-        except AssistantError as e:
-            return None, notice_html(str(e)), *self.panel(selected)
-        return None, *status
+        name = safe_file_name(Path(path).name)
+        progress(0, desc=f"Adding {name}")
+        outcome = self.library.add_file(Path(path), f"upload:{name}", show_progress=True)
+        if outcome.status == "failed":
+            return None, notice_html(f"{name}: {outcome.detail}"), *self.panel(selected)
+        return None, *self._added(outcome, selected)
 
     def add_text(
         self, title: str, text: str, selected: Sequence[str], progress: gr.Progress = PROGRESS
     ) -> tuple:
         """Paste handler: (title box, text box, status, *panel); on error the boxes keep their text."""
-        try:
-            status = self._ingest(pasted_article(title, text), selected, progress)
-        except AssistantError as e:
-            return gr.skip(), gr.skip(), notice_html(str(e)), *self.panel(selected)
-        return "", "", *status
-
-    def _ingest(self, raw: "RawArticle", selected: Sequence[str], progress: gr.Progress) -> tuple:
-        """Ingest one raw article; (status, *panel), or :class:`IngestError` when it failed."""
-        from ingest.pipeline import ingest_articles
-
-        progress(0, desc=f"Adding {raw.title}")
-        outcome = ingest_articles([raw], self.settings, show_progress=True).outcomes[0]
+        progress(0, desc=f"Adding {title}")
+        outcome = self.library.add_text(title, text, show_progress=True)
         if outcome.status == "failed":
-            raise IngestError(outcome.detail)
+            return gr.skip(), gr.skip(), notice_html(outcome.detail), *self.panel(selected)
+        return "", "", *self._added(outcome, selected)
+
+    def _added(self, outcome: Outcome, selected: Sequence[str]) -> tuple:
+        """(status, *panel) after an article was added, updated, or found already here."""
         count = f"{outcome.sentences} sentences"
         message = {
             "added": f"Added “{outcome.title}” ({count}).",
@@ -337,14 +309,13 @@ class ChatPage:
         return status_html(f"Removed “{info.title}”."), *self.panel(selected)
 
 
-def build_app(settings: Settings) -> gr.Blocks:
-    """The chat page for the store in ``settings`` (not yet launched; see :func:`serve`)."""
-    from ingest.loader import SUFFIXES
-
-    page = ChatPage(settings)
+def build_app(page: ChatPage) -> gr.Blocks:
+    """The chat page over ``page``'s handlers (not yet launched; see :func:`serve`)."""
+    text = page.text
+    suffixes = list(page.library.suffixes)
     private = {"api_visibility": "private"}
-    with gr.Blocks(title=ui_text("title"), analytics_enabled=False, delete_cache=(3600, 3600)) as app:
-        gr.Markdown(f"## {ui_text('title')}\n{ui_text('description')}")
+    with gr.Blocks(title=text("title"), analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        gr.Markdown(f"## {text('title')}\n{text('description')}")
         citations = gr.State(())  # tuple[Citation, ...] of the last reply
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -353,14 +324,14 @@ def build_app(settings: Settings) -> gr.Blocks:
                     feedback_options=None, buttons=["copy"],
                 )  # fmt: skip
                 question = gr.Textbox(
-                    show_label=False, placeholder=ui_text("placeholder"), elem_id="question",
+                    show_label=False, placeholder=text("placeholder"), elem_id="question",
                     submit_btn=True, autofocus=True, lines=1, max_lines=4,
                 )  # fmt: skip
-                gr.Examples([[q] for q in messages()["examples"]], inputs=[question], label="Examples")
+                gr.Examples([[q] for q in page.messages.examples], inputs=[question], label="Examples")
             with gr.Column(scale=2):
                 switch = gr.Radio(label="Cited articles", elem_id="cited-articles", visible=False)
                 view = gr.HTML(
-                    f"<p>{html.escape(ui_text('article_placeholder'))}</p>",
+                    f"<p>{html.escape(text('article_placeholder'))}</p>",
                     elem_id="article-view", js_on_load=SCROLL_TO_FIRST_CITATION,
                 )  # fmt: skip
         with gr.Accordion("Articles", open=True, elem_id="articles-panel"), gr.Row(equal_height=False):
@@ -373,12 +344,12 @@ def build_app(settings: Settings) -> gr.Blocks:
             with gr.Column(scale=2):
                 with gr.Tab("Upload a file"):
                     upload = gr.File(
-                        label=" ".join(SUFFIXES), file_types=list(SUFFIXES), type="filepath",
+                        label=" ".join(suffixes), file_types=suffixes, type="filepath",
                         elem_id="upload",
                     )  # fmt: skip
                 with gr.Tab("Paste text"):
                     title = gr.Textbox(label="Title", elem_id="paste-title")
-                    text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
+                    body = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
                     paste = gr.Button("Add article", elem_id="paste-add")
                 status = gr.HTML(elem_id="panel-status")
         panel = [table, selected, doomed]
@@ -392,13 +363,13 @@ def build_app(settings: Settings) -> gr.Blocks:
         switch.input(page.article_view, [switch, citations], view, **private)
         chatbot.clear(page.clear, None, [switch, view, citations], **private)
         upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
-        paste.click(page.add_text, [title, text, selected], [title, text, status, *panel], **private)
+        paste.click(page.add_text, [title, body, selected], [title, body, status, *panel], **private)
         remove.click(page.remove, [doomed, selected], [status, *panel], **private)
         app.load(page.panel, None, panel, **private)
 
         def chat(message: str, history: list[str] | None = None) -> str:
             """Answer ``message`` (earlier user turns in ``history``): the reply as text."""
-            return chat_reply(page.answerer, message, history)
+            return chat_reply(page.answerer, page.messages, message, history)
 
         gr.api(chat, api_name="chat")
     return app
@@ -414,27 +385,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(
-    settings: Settings, host: str | None = None, port: int | None = None, insecure: bool = False
-) -> gr.Blocks:
+def serve(page: ChatPage, settings: Settings, insecure: bool = False) -> gr.Blocks:
     """Start serving the chat in the background and return the app (``app.local_url``;
-    ``app.block_thread()`` waits until Ctrl+C). Binds 127.0.0.1:7860 unless told otherwise
-    (flags or Gradio's env vars)."""
-    from ingest.loader import MAX_BYTES
-
-    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    ``app.block_thread()`` waits until Ctrl+C). Binds ``settings.host:settings.port``
+    (127.0.0.1:7860 unless told otherwise) and refuses a non-loopback address without users."""
+    host, port = settings.host, settings.port
     auth = settings.auth_pairs()
     if not is_loopback(host) and not auth and not insecure:
         raise ConfigError(
             f"refusing to serve on {host} without authentication: set ASSISTANT_AUTH=user:password "
             "(or ASSISTANT_AUTH_FILE), or pass --insecure if the network is trusted"
         )
-    app = build_app(settings)
+    app = build_app(page)
     try:
         app.launch(
             server_name=host, server_port=port, share=False, auth=auth or None, show_error=False,
-            max_file_size=MAX_BYTES, css=CSS, theme=THEME, quiet=True, prevent_thread_lock=True,
+            max_file_size=page.library.max_bytes, css=CSS, theme=THEME, quiet=True,
+            prevent_thread_lock=True,
         )  # fmt: skip
     except OSError as e:
         raise ConfigError(

@@ -26,11 +26,11 @@ COLLECTION = "baseline"
 def _vectorstore(store: Path):
     from langchain_chroma import Chroma
 
-    from assistant.embedder import get_embedder
+    from assistant.embedder import Embedder
     from assistant.settings import Settings
 
-    settings = Settings()
-    embeddings = get_embedder(settings.embedding_backend, settings.model_cache)
+    settings = Settings.from_env()
+    embeddings = Embedder(settings.embedding_backend, settings.model_cache)
     return Chroma(collection_name=COLLECTION, embedding_function=embeddings, persist_directory=str(store))
 
 

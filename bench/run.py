@@ -110,7 +110,7 @@ def encode_rates(count: int) -> None:
     model = SentenceTransformer(str(model_dir()), device="cpu")
     encoders = {TORCH: lambda t: model.encode(t, batch_size=32)}
     for backend in ("onnx", "onnx-int8"):
-        encoders[f"{backend}, ONNX Runtime"] = Embedder(backend, Settings().model_cache).embed
+        encoders[f"{backend}, ONNX Runtime"] = Embedder(backend, Settings.from_env().model_cache).embed
     rates = {}
     for name, encode in encoders.items():
         encode(sentences[:64])  # warm-up
@@ -122,14 +122,16 @@ def encode_rates(count: int) -> None:
 
 def probe(cases_file: Path) -> None:
     """Child: warm ``answer()`` latency and hit@1 over the cases, as one line of JSON."""
-    from assistant.eval import Case, Dataset, runs, score
-    from assistant.settings import Settings
+    from assistant.app import Assistant
+    from assistant.eval import Case, runs, score
+    from assistant.settings import Settings, stay_offline
 
+    stay_offline()
     cases = tuple(
         Case(c["question"], (), True, article_id=c["article_id"], paragraph=0, answers=tuple(c["answers"]))
         for c in json.loads(cases_file.read_text())
     )
-    m = score(list(runs(Dataset("bench", cases, ()), Settings())))
+    m = score(list(runs(cases, Assistant.from_settings(Settings.from_env()).extractive)))
     print(json.dumps({"p50 ms": m["p50 latency ms"], "p95 ms": m["p95 latency ms"], "hit@1": m["hit@1"]}))
 
 

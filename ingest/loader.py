@@ -16,20 +16,11 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from assistant.data import RawArticle
 from assistant.errors import IngestError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_BYTES = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class RawArticle:
-    """A file's title and paragraphs before cleaning; ``note`` tells about a decoding fallback."""
-
-    source: str
-    title: str
-    paragraphs: tuple[str, ...]
-    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,26 +64,46 @@ def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Found]:
                 yield Found(path, f"not an article file ({path.suffix or 'no extension'})")
 
 
-def read_article(path: Path) -> RawArticle:
-    """Read one file into a title and paragraphs, or raise :class:`IngestError` saying why."""
-    suffix = path.suffix.lower()
+def read_article(path: Path, source: str | None = None) -> RawArticle:
+    """Read one file into a title and paragraphs, or raise :class:`IngestError` saying why.
+
+    ``source`` names the article (and starts every message); by default the file's full
+    path. The chat reads its uploads here too, so both say the same for the same file.
+    """
+    name = source or str(path)
+    suffix = Path(name).suffix.lower() if source else path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise IngestError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
+        raise IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
     try:
         if path.exists() and not path.is_file():  # a pipe or a device would block or never end
-            raise IngestError(f"{path}: not a regular file")
+            raise IngestError(f"{name}: not a regular file")
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise IngestError(
-                f"{path}: {size / 2**20:.1f} MB is over the {MAX_BYTES / 2**20:.0f} MB limit "
+                f"{name}: {size / 2**20:.1f} MB is over the {MAX_BYTES / 2**20:.0f} MB limit "
                 "for one article; split it into smaller files"
             )
         data = path.read_bytes()
     except OSError as e:
-        raise IngestError(f"{path}: cannot read: {e.strerror or e}") from e
-    text, note = decode(data, str(path))
-    source = str(path.resolve())
-    return parse_text(text, source, "html" if suffix in (".html", ".htm") else suffix, note)
+        raise IngestError(f"{name}: cannot read: {e.strerror or e}") from e
+    text, note = decode(data, name)
+    kind = "html" if suffix in (".html", ".htm") else suffix
+    return parse_text(text, source or str(path.resolve()), kind, note)
+
+
+def pasted_article(title: str, text: str) -> RawArticle:
+    """Pasted text under its title as a raw article (source ``pasted:<title>``)."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise IngestError("give the pasted article a title")
+    if not (text or "").strip():
+        raise IngestError("paste the article's text")
+    if len(text.encode()) > MAX_BYTES:
+        raise IngestError(
+            f"the pasted text is over the {MAX_BYTES / 2**20:.0f} MB limit for one article; "
+            "split it into smaller parts"
+        )
+    return parse_text(f"{title}\n\n{text}", f"pasted:{title}", ".txt")
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:

@@ -1,71 +1,41 @@
 """Ingest: files -> cleaned articles -> embedded sentences in the store, in bounded batches.
 
-Sentences of several articles share embedding batches; an article becomes visible only
-when all its sentences are written (:meth:`Store.commit_articles`), so an interrupted run
-shows nothing half-done and the same command finishes the rest without duplicates.
+:class:`Library` is the one way articles get into a store, for the CLI, the chat's upload
+and paste, and the evaluation's fresh stores. Sentences of several articles share
+embedding batches; an article becomes visible only when all its sentences are written
+(:meth:`Store.commit_articles`), so an interrupted run shows nothing half-done and the same
+command finishes the rest without duplicates.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.data import Article, Sentence
-from assistant.embedder import EmbeddingProcess, get_embedder
+from assistant.data import Article, IngestReport, Outcome, RawArticle, Sentence, Status
+from assistant.embedder import Embedder, EmbeddingProcess
 from assistant.errors import IngestError
 from assistant.settings import Settings
 from assistant.store import Known, Store
-from ingest.loader import RawArticle, find_files, read_article
+from ingest.loader import MAX_BYTES, SUFFIXES, find_files, pasted_article, read_article
 from ingest.split import build_article
+
+if TYPE_CHECKING:
+    from assistant.app import Assistant
 
 log = logging.getLogger(__name__)
 
 FLUSH_SENTENCES = 256  # sentences embedded and written together
 LOOKUP_ARTICLES = 64  # articles looked up in the store together
 BATCHES_IN_FLIGHT = 2  # batches embedded ahead of the one being written; bounds memory
-Status = Literal["added", "updated", "unchanged", "skipped", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one input: its status, and the reason or note behind it."""
-
-    source: str
-    status: Status
-    detail: str = ""
-    article_id: str = ""
-    title: str = ""
-    sentences: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    """The outcomes of one ingest run, in input order."""
-
-    outcomes: tuple[Outcome, ...]
-
-    def count(self, status: Status) -> int:
-        """How many inputs ended with ``status``."""
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def failures(self) -> tuple[Outcome, ...]:
-        """The inputs that could not be ingested."""
-        return tuple(o for o in self.outcomes if o.status == "failed")
-
-    def summary(self) -> str:
-        """One line: how many articles were added, updated, unchanged, skipped, failed."""
-        return ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
 
 
 class _Writer:
@@ -75,9 +45,10 @@ class _Writer:
     reads, splits and writes the batches before, so the cores never wait for Chroma. A short
     one (under one batch) embeds here rather than start a process."""
 
-    def __init__(self, store: Store, settings: Settings, progress) -> None:
+    def __init__(self, store: Store, settings: Settings, embedder: Callable[[], Embedder], progress) -> None:
         self._store = store
         self._settings = settings
+        self._embedder = embedder  # this process's embedder, for a short ingest
         self._progress = progress
         self._queue: list[tuple[Article, Sentence]] = []
         self._worker: EmbeddingProcess | None = None  # started at the first full batch
@@ -85,6 +56,7 @@ class _Writer:
         self._unwritten: dict[str, int] = {}  # article_id -> sentences not yet written
         self._articles: dict[str, Article] = {}  # article_id -> article waiting for commit
         self.added: set[str] = set()  # ids of every article added in this run
+        self.committed = 0  # articles made visible in this run
 
     def add(self, article: Article) -> None:
         self.added.add(article.article_id)
@@ -122,13 +94,14 @@ class _Writer:
         self._store.commit_articles([self._articles.pop(a) for a in whole])
         for article_id in whole:
             del self._unwritten[article_id]
+        self.committed += len(whole)
+        log.info("committed %d articles (%d in this run so far)", len(whole), self.committed)
 
     def finish(self) -> None:
         """Embed, write and commit everything queued."""
         if self._queue and self._worker is None:
             batch, self._queue = self._queue, []
-            embedder = get_embedder(self._settings.embedding_backend, self._settings.model_cache)
-            self._write(batch, embedder.embed([s.text for _, s in batch]))
+            self._write(batch, self._embedder().embed([s.text for _, s in batch]))
         elif self._queue:
             self._send()
         while self._embedding:
@@ -144,30 +117,6 @@ def _progress_bar(show: bool):
     from tqdm.auto import tqdm
 
     return tqdm(desc="ingest", unit=" sentences", disable=not show, smoothing=0.1)
-
-
-def ingest_articles(
-    raws: Iterable[RawArticle | Outcome], settings: Settings, show_progress: bool = False
-) -> IngestReport:
-    """Store raw articles (or pass through outcomes already decided) and report each one."""
-    store = Store(settings)
-    outcomes: list[Outcome] = []
-    with _progress_bar(show_progress) as bar:
-        writer = _Writer(store, settings, bar)
-        try:
-            for chunk in _chunks(raws, LOOKUP_ARTICLES):
-                outcomes += _ingest_chunk(chunk, store, writer)
-                bar.set_postfix(articles=len(outcomes), refresh=False)
-            writer.finish()
-        except BrokenProcessPool as e:
-            raise IngestError(
-                "the embedding worker process stopped (killed, out of memory, or its model failed to "
-                "load: see above); the articles written so far are kept: run the same command again "
-                "to finish the rest"
-            ) from e
-        finally:
-            writer.close()
-    return IngestReport(tuple(outcomes))
 
 
 def _failed(source: str, error: IngestError, *names: str) -> Outcome:
@@ -234,8 +183,54 @@ def _read_inputs(paths: list[Path]) -> Iterable[RawArticle | Outcome]:
             yield _failed(str(found.path), e, str(real))
 
 
-def ingest_paths(
-    paths: Iterable[Path | str], settings: Settings, show_progress: bool = False
-) -> IngestReport:
-    """Ingest files and folders (recursively): added, updated, unchanged, skipped or failed."""
-    return ingest_articles(_read_inputs([Path(p) for p in paths]), settings, show_progress)
+class Library:
+    """Adds articles to the store of an :class:`~assistant.app.Assistant`, with its store
+    connection and embedder: files and folders, one uploaded file, pasted text, or articles
+    already read (:class:`RawArticle`)."""
+
+    suffixes = SUFFIXES
+    max_bytes = MAX_BYTES
+
+    def __init__(self, parts: Assistant) -> None:
+        self._parts = parts
+
+    def add(self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False) -> IngestReport:
+        """Store raw articles (or pass through outcomes already decided) and report each one."""
+        store = self._parts.store
+        outcomes: list[Outcome] = []
+        with _progress_bar(show_progress) as bar:
+            writer = _Writer(store, self._parts.settings, lambda: self._parts.embedder, bar)
+            try:
+                for chunk in _chunks(raws, LOOKUP_ARTICLES):
+                    outcomes += _ingest_chunk(chunk, store, writer)
+                    bar.set_postfix(articles=len(outcomes), refresh=False)
+                writer.finish()
+            except BrokenProcessPool as e:
+                raise IngestError(
+                    "the embedding worker process stopped (killed, out of memory, or its model failed "
+                    "to load: see above); the articles written so far are kept: run the same command "
+                    "again to finish the rest"
+                ) from e
+            finally:
+                writer.close()
+        return IngestReport(tuple(outcomes))
+
+    def add_paths(self, paths: Iterable[Path | str], show_progress: bool = False) -> IngestReport:
+        """Ingest files and folders (recursively): added, updated, unchanged, skipped or failed."""
+        return self.add(_read_inputs([Path(p) for p in paths]), show_progress)
+
+    def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:
+        """Ingest one file (an upload) under the name ``source``, read as the CLI reads files."""
+        try:
+            raw: RawArticle | Outcome = read_article(Path(path), source)
+        except IngestError as e:
+            raw = _failed(source, e)
+        return self.add([raw], show_progress).outcomes[0]
+
+    def add_text(self, title: str, text: str, show_progress: bool = False) -> Outcome:
+        """Ingest pasted text under its title (source ``pasted:<title>``)."""
+        try:
+            raw: RawArticle | Outcome = pasted_article(title, text)
+        except IngestError as e:
+            raw = Outcome(f"pasted:{title}", "failed", str(e))
+        return self.add([raw], show_progress).outcomes[0]

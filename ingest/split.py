@@ -15,10 +15,9 @@ import re
 
 import sentencex
 
-from assistant.data import Article, Sentence
+from assistant.data import Article, RawArticle, Sentence
 from assistant.errors import IngestError
 from ingest.clean import clean_paragraphs, normalise
-from ingest.loader import RawArticle
 
 PARAGRAPH_BREAK = "\n\n"
 MAX_SENTENCE_CHARS = 1000  # longer runs without a sentence end are cut at spaces

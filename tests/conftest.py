@@ -1,4 +1,8 @@
-"""Shared fixtures: every store lives under pytest's tmp_path, with the real model and Chroma."""
+"""Shared fixtures: every store lives under pytest's tmp_path, with the real model and Chroma.
+
+Tests build their own composition root (:func:`make_root`) around a temporary store; all
+roots share one loaded embedder, as the parts of one process would.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,30 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import SAMPLE_ARTICLES, Settings
-from ingest.pipeline import ingest_paths
+from assistant.app import Assistant
+from assistant.embedder import Embedder
+from assistant.settings import Settings, stay_offline
+from ingest.pipeline import Library
 
-SAMPLE = SAMPLE_ARTICLES / "us-taliban-evacuation.txt"
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "articles" / "us-taliban-evacuation.txt"
 CHROMA_VARS = ("CHROMA_HOST", "CHROMA_PORT", "CHROMA_SSL", "CHROMA_AUTH_TOKEN")
+
+stay_offline()
+_embedders: dict[tuple, Embedder] = {}  # one loaded model per backend for the whole session
+
+
+def make_root(settings: Settings) -> Assistant:
+    """A composition root over ``settings``' store, with the session's shared embedder."""
+    key = (settings.embedding_backend, settings.model_cache)
+    if key not in _embedders:
+        _embedders[key] = Embedder(settings.embedding_backend, settings.model_cache)
+    return Assistant.from_settings(settings, embedder=_embedders[key])
+
+
+def library(settings: Settings) -> Library:
+    """The ingest library of ``settings``' store."""
+    return Library(make_root(settings))
 
 
 @pytest.fixture(autouse=True)
@@ -33,13 +55,25 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(store=tmp_path / "store", chroma_host=None)
 
 
+@pytest.fixture
+def root(settings: Settings) -> Assistant:
+    """A root over the empty store of :func:`settings`."""
+    return make_root(settings)
+
+
 @pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding the sample article, shared by the tests that only read it."""
     settings = Settings(store=tmp_path_factory.mktemp("sample") / "store", chroma_host=None)
-    report = ingest_paths([SAMPLE], settings)
+    report = library(settings).add_paths([SAMPLE])
     assert report.count("added") == 1, report
     return settings
+
+
+@pytest.fixture(scope="session")
+def sample_root(sample_settings: Settings) -> Assistant:
+    """A root over the sample store."""
+    return make_root(sample_settings)
 
 
 def free_port() -> int:
@@ -49,15 +83,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def child_env(store: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a child process: no Chroma server, the given store."""
+    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
+    if store is not None:
+        env["ASSISTANT_STORE"] = str(store)
+    env.update(extra)
+    return env
+
+
 def run_cli(*args: str, store: Path | None = None, env: dict | None = None, timeout: float = 300):
     """Run ``python -m ...`` in a child process; its CompletedProcess (text)."""
-    child_env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
-    if store is not None:
-        child_env["ASSISTANT_STORE"] = str(store)
-    child_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, env=child_env, capture_output=True, text=True,
-        timeout=timeout,
+        [sys.executable, "-m", *args], cwd=ROOT, env=child_env(store, **(env or {})),
+        capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
 

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from assistant.settings import Settings
-from ingest.pipeline import ingest_paths
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, library
 from tests.ui_support import (
     BRIDGE_TEXT,
     BRIDGE_TITLE,
@@ -24,6 +23,8 @@ from tests.ui_support import (
     VALLEY_TITLE,
     served_chat,
 )
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +41,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The chat served over a store of its own (the tests add articles) holding the sample."""
     folder = tmp_path_factory.mktemp("browser")
     settings = Settings(store=folder / "store", chroma_host=None)
-    assert ingest_paths([SAMPLE], settings).count("added") == 1
+    assert library(settings).add_paths([SAMPLE]).count("added") == 1
     with served_chat(settings.store, folder) as served:
         yield served
 

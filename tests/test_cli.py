@@ -3,9 +3,13 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from assistant.settings import Settings
 from assistant.store import Store
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.subprocess
 
 
 def test_ask_prints_the_answer_and_numbered_citations(sample_settings: Settings) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from gradio_client import Client
 
 from assistant.settings import Settings
@@ -21,6 +22,8 @@ from assistant.store import Store
 from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, run_cli
 from tests.store_checks import assert_consistent, place, write_articles
 from tests.ui_support import QUESTION, served_chat
+
+pytestmark = pytest.mark.subprocess
 
 ARTICLES = 300  # 3,000 sentences: twelve write batches, so the store changes while the chat answers
 

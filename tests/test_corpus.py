@@ -7,19 +7,16 @@ import numpy as np
 import pytest
 
 from assistant.corpus import Corpus, CorpusCache
-from assistant.embedder import get_embedder
-from assistant.retriever import retrieve
+from assistant.retrieval import retrieve
 from assistant.settings import Settings
 from assistant.store import Store
-from ingest.pipeline import ingest_paths
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, library, make_root
 
 QUESTION = "What reward is on Khalil Haqqani's head?"
 
 
-def evidence(corpus: Corpus, store: Store, settings: Settings) -> list[dict]:
-    embedder = get_embedder(settings.embedding_backend, settings.model_cache)
-    return [d.metadata for d in retrieve(corpus, store, embedder, QUESTION, 40, None)]
+def evidence(corpus: Corpus, store: Store, settings: Settings) -> list:
+    return list(retrieve(corpus, store, make_root(settings).embedder, QUESTION, 40, None))
 
 
 def same_corpus(a: Corpus, b: Corpus) -> None:
@@ -37,7 +34,7 @@ def same_corpus(a: Corpus, b: Corpus) -> None:
 
 @pytest.fixture
 def sample_store(settings: Settings) -> Store:
-    ingest_paths([SAMPLE], settings)
+    library(settings).add_paths([SAMPLE])
     return Store(settings)
 
 
@@ -78,7 +75,7 @@ def test_a_new_article_makes_a_new_corpus_and_replaces_the_cache(
     before = cache.get()
     extra = tmp_path / "harbour.txt"
     extra.write_text("Harbour report\n\nThe Zephyrine ferry to Skye left at noon carrying forty cars.\n")
-    ingest_paths([extra], settings)
+    library(settings).add_paths([extra])
     after = cache.get()
     assert after.generation != before.generation
     assert len(after) == len(before) + 1

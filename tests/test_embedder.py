@@ -7,9 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedder import DIMENSION, get_embedder, remove_older_exports
+from assistant.embedder import DIMENSION, Embedder, remove_older_exports
 from assistant.settings import Settings
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, make_root
+
+
+def embedder(backend: str) -> Embedder:
+    """The session's embedder for ``backend``."""
+    return make_root(Settings.from_env(embedding_backend=backend, chroma_host="")).embedder
+
 
 SHORT = "The Taliban took Kabul."
 LONG = (
@@ -26,14 +32,14 @@ BACKENDS = [("onnx", 0.9999), ("onnx-int8", 0.96)]
 
 @pytest.fixture(scope="module")
 def plain():
-    return get_embedder("torch", Settings().model_cache)
+    return embedder("torch")
 
 
 @pytest.mark.parametrize(("backend", "least"), BACKENDS)
 def test_onnx_vectors_match_plain_sentence_transformers(plain, backend: str, least: float) -> None:
     text = SAMPLE.read_text(encoding="utf-8")
     sentences = [s.strip() for s in text.split(". ") if len(s.split()) > 3][:40]
-    ours = get_embedder(backend, Settings().model_cache).embed(sentences)
+    ours = embedder(backend).embed(sentences)
     assert ours.shape == (len(sentences), DIMENSION) and ours.dtype == np.float32
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     cosine = (ours * plain.embed(sentences)).sum(axis=1)
@@ -42,17 +48,17 @@ def test_onnx_vectors_match_plain_sentence_transformers(plain, backend: str, lea
 
 @pytest.mark.parametrize(("backend", "least"), [("onnx", 0.99999), ("onnx-int8", 0.98)])
 def test_a_text_embeds_alike_alone_and_padded_beside_longer_ones(backend: str, least: float) -> None:
-    embedder = get_embedder(backend, Settings().model_cache)
+    model = embedder(backend)
     texts = [LONG, SHORT, LONG + " " + LONG, "Kabul.", *[LONG] * 12, SHORT + " Then it fell."]
-    together = embedder.embed(texts)
+    together = model.embed(texts)
     for row, text in enumerate(texts):
         # int8 scales activations per batch, so a text's companions move it a little; the
         # padding of a short text counted in its mean would move it far more
-        assert float(embedder.embed([text])[0] @ together[row]) > least, text
+        assert float(model.embed([text])[0] @ together[row]) > least, text
 
 
 def test_no_texts_give_an_empty_matrix() -> None:
-    assert get_embedder("onnx-int8", Settings().model_cache).embed([]).shape == (0, DIMENSION)
+    assert embedder("onnx-int8").embed([]).shape == (0, DIMENSION)
 
 
 def test_a_new_export_removes_the_older_exports_of_its_backend(tmp_path: Path) -> None:

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from langchain_core.documents import Document
 
-from assistant.answerer import Ranked
+from assistant.answerer import Trace
 from assistant.data import Answer, Citation
 from assistant.eval import Case, load_dataset, score
-from assistant.ranker import FEATURES, Question
+from assistant.features import FEATURES, Question
+from assistant.ranking import Ranking
+from assistant.retrieval import Candidate, Evidence
+from assistant.store import StoredSentence
 from tests.conftest import run_cli
 
 SQUAD = {
@@ -85,25 +87,20 @@ SQUAD = {
 }
 
 
-def _doc(article: str, paragraph: int, text: str, dense_rank: int = 0, bm25_rank: int = 0) -> Document:
-    meta = {
-        "article_id": article,
-        "paragraph_index": paragraph,
-        "dense_rank": dense_rank,
-        "bm25_rank": bm25_rank,
-    }
-    return Document(page_content=text, metadata=meta)
+def _doc(article: str, paragraph: int, text: str, dense_rank: int = 0, bm25_rank: int = 0) -> Candidate:
+    sentence = StoredSentence(f"{article}:{paragraph}:{text}", text, article, "T", 0, paragraph, 0, len(text))
+    return Candidate(0, sentence, Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dense_rank, bm25_rank))
 
 
-def _state(docs: list[Document], abstained: bool) -> dict:
+def _state(docs: list[Candidate], abstained: bool) -> Trace:
     n = len(docs)
-    ranked = Ranked(
+    ranking = Ranking(
         Question.parse("q"), tuple(docs), np.zeros((n, len(FEATURES))), np.zeros(n), np.full(n, 1 / n)
     )
-    first = docs[0]
-    citation = Citation(first.page_content, first.metadata["article_id"], "T", 0, 0, 1, 0.5)
-    reply = Answer("no", (), True) if abstained else Answer(f"{first.page_content} [1]", (citation,))
-    return {"ranked": ranked, "answer": reply, "documents": docs}
+    first = docs[0].sentence
+    citation = Citation(first.text, first.article_id, "T", 0, 0, 1, 0.5)
+    reply = Answer("no", (), True) if abstained else Answer(f"{first.text} [1]", (citation,))
+    return Trace("q", None, tuple(docs), ranking, reply)
 
 
 def test_metrics_on_a_hand_checkable_case() -> None:
@@ -148,6 +145,7 @@ def test_load_dataset_reads_squad_and_jsonl(tmp_path: Path) -> None:
     assert len(seed.cases) == 15 and seed.cases[11].history == ("Who is Khalil Haqqani?",)
 
 
+@pytest.mark.subprocess
 def test_eval_command_on_a_small_squad_file(tmp_path: Path) -> None:
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(SQUAD))
@@ -164,6 +162,7 @@ def test_eval_command_on_a_small_squad_file(tmp_path: Path) -> None:
     assert "3 questions" in printed.stdout and "baseline BM25 hit@1" in printed.stdout
 
 
+@pytest.mark.subprocess
 def test_eval_command_rejects_a_file_it_cannot_read(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"not": "squad"}')

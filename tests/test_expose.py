@@ -23,6 +23,8 @@ from assistant.settings import Settings
 from tests.conftest import CHROMA_VARS, ROOT, free_port, wait_for_port
 from tests.ui_support import QUESTION
 
+pytestmark = pytest.mark.subprocess
+
 SERVER_VARS = (
     *CHROMA_VARS,
     "GRADIO_SERVER_NAME",

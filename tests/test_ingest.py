@@ -17,8 +17,7 @@ from assistant.store import (
     TITLE,
     Store,
 )
-from ingest.pipeline import ingest_paths
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, library, run_cli
 from tests.store_checks import assert_consistent, write_articles
 
 
@@ -28,7 +27,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_sample_is_stored_with_its_metadata(settings: Settings) -> None:
-    report = ingest_paths([SAMPLE], settings)
+    report = library(settings).add_paths([SAMPLE])
     assert report.summary() == "1 added, 0 updated, 0 unchanged, 0 skipped, 0 failed"
     store = Store(settings)
     (info,) = store.articles()
@@ -51,19 +50,19 @@ def test_sample_is_stored_with_its_metadata(settings: Settings) -> None:
 
 
 def test_ingesting_again_changes_nothing(settings: Settings) -> None:
-    ingest_paths([SAMPLE], settings)
+    library(settings).add_paths([SAMPLE])
     store = Store(settings)
     before = sorted(store._sentences.get(include=[])["ids"])
-    report = ingest_paths([SAMPLE], settings)
+    report = library(settings).add_paths([SAMPLE])
     assert report.count("unchanged") == 1 and report.count("added") == 0
     assert sorted(store._sentences.get(include=[])["ids"]) == before
 
 
 def test_a_changed_article_replaces_its_old_sentences(settings: Settings, tmp_path: Path) -> None:
     path = _write(tmp_path / "news.txt", "Harbour news\n\nThe ferry left at noon. It carried forty cars.\n")
-    ingest_paths([path], settings)
+    library(settings).add_paths([path])
     _write(path, "Harbour news\n\nThe ferry left at dawn. It carried ninety cars. The sea was calm.\n")
-    report = ingest_paths([path], settings)
+    report = library(settings).add_paths([path])
     assert report.count("updated") == 1
     store = Store(settings)
     (info,) = store.articles()
@@ -79,7 +78,7 @@ def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
 ) -> None:
     monkeypatch.setattr(embedder, "WORKER_BATCHES", 1)  # a new worker process for every batch
     write_articles(tmp_path / "articles", 80)  # 800 sentences: four batches
-    report = ingest_paths([tmp_path / "articles"], settings)
+    report = library(settings).add_paths([tmp_path / "articles"])
     assert report.count("added") == 80, report.summary()
     stored = assert_consistent(settings)  # every sentence, each its own nearest neighbour
     assert len(stored["articles"]) == 80
@@ -88,7 +87,7 @@ def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
 def test_two_articles_never_collide(settings: Settings, tmp_path: Path) -> None:
     a = _write(tmp_path / "a.txt", "Alpha\n\nThe same sentence appears here. Alpha only.\n")
     b = _write(tmp_path / "b.txt", "Beta\n\nThe same sentence appears here. Beta only.\n")
-    report = ingest_paths([a, b], settings)
+    report = library(settings).add_paths([a, b])
     assert report.count("added") == 2
     store = Store(settings)
     assert len(store.articles()) == 2
@@ -107,7 +106,7 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
         "<html><head><title>Page</title><script>alert(1)</script></head><body><h1>Html title</h1>"
         "<nav>Home | News</nav><p>The council met on Monday.</p><p>It voted twice.</p></body></html>",
     )
-    report = ingest_paths([folder], settings)
+    report = library(settings).add_paths([folder])
     assert report.count("added") == 2, report
     titles = sorted(a.title for a in Store(settings).articles())
     assert titles == ["Html title", "Markdown title"]
@@ -118,10 +117,11 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
 
 def _search_index_is_ready(folder: Path) -> bool:
     """The store's search index is saved for its current generation (no rebuild at the next question)."""
-    store = Store(Settings().with_overrides(store=folder))
+    store = Store(Settings.from_env(store=folder))
     return any(store.generation() in p.name for p in store.cache_folder().glob("corpus-*.pkl"))
 
 
+@pytest.mark.subprocess
 def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
     store = tmp_path / "cli-store"
     added = run_cli("ingest", str(SAMPLE), store=store)
@@ -145,6 +145,7 @@ def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
     assert "no articles" in run_cli("ingest", "--list", store=store).stdout
 
 
+@pytest.mark.subprocess
 def test_store_flag_overrides_the_environment(tmp_path: Path) -> None:
     flag_store = tmp_path / "flag-store"
     done = run_cli("ingest", "--quiet", "--store", str(flag_store), str(SAMPLE), store=tmp_path / "env-store")
@@ -153,6 +154,7 @@ def test_store_flag_overrides_the_environment(tmp_path: Path) -> None:
     assert not (tmp_path / "env-store").exists()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("args", "code"),
     [(("ingest",), 2), (("ingest", "--list", "x.txt"), 2), (("ingest", "/no/such/file.txt"), 1)],

@@ -3,17 +3,16 @@
 The store must end exactly as an uninterrupted ingest leaves it (same ids, documents,
 metadata and embeddings), and while a changed article is being replaced, every reader sees
 it whole in one version: never both, never none. The test process watches the store while
-the ingest writes it, as the chat server would.
+the ingest writes it, as the chat server would. Each kill lands at a moment the test knows,
+when the ingest reports (``--verbose``) that it committed its first batch.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+import threading
 from pathlib import Path
 
 import psutil
@@ -24,10 +23,13 @@ from assistant.store import Store
 from ingest.loader import read_article
 from ingest.pipeline import FLUSH_SENTENCES
 from ingest.split import build_article
-from tests.conftest import CHROMA_VARS, ROOT, run_cli
+from tests.conftest import ROOT, child_env, run_cli
 from tests.store_checks import assert_consistent, assert_same_records, write_articles
 
-ARTICLES, SENTENCES = 120, 10  # 1,200 sentences: five write batches
+pytestmark = pytest.mark.subprocess
+
+ARTICLES, SENTENCES = 300, 10  # 3,000 sentences: twelve write batches
+COMMITTED = "committed "  # how `python -m ingest --verbose` reports a batch made visible
 
 
 def _settings(store: Path) -> Settings:
@@ -35,27 +37,28 @@ def _settings(store: Path) -> Settings:
 
 
 def _spawn_ingest(folder: Path, store: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
-    env["ASSISTANT_STORE"] = str(store)
     return subprocess.Popen(
-        [sys.executable, "-m", "ingest", "--quiet", str(folder)], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "ingest", "--quiet", "--verbose", str(folder)], cwd=ROOT,
+        env=child_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-def _kill_when(process: subprocess.Popen, ready: Callable[[Store], bool], store: Path) -> None:
-    """Watch the store while ``process`` writes it; ``kill -9`` it as soon as ``ready(store)``."""
-    watcher = Store(_settings(store))
-    deadline = time.monotonic() + 600
-    try:
-        while not ready(watcher):
-            if process.poll() is not None:
-                pytest.fail(f"the ingest ended before it could be interrupted: {process.communicate()}")
-            assert time.monotonic() < deadline, "the ingest made no visible progress"
-            time.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=60)
+def _wait_for_first_commit(process: subprocess.Popen) -> None:
+    """Read the ingest's reports until it says it committed its first batch of articles.
+
+    The moment is known, not polled for: the ingest has made some articles visible and has
+    most of its batches still to embed and write (seconds of work), so a kill now lands in
+    the middle, however fast or slow the machine is.
+    """
+    for line in process.stderr:
+        if line.startswith(COMMITTED):
+            return
+    pytest.fail(f"the ingest ended without committing a batch: {process.communicate()}")
+
+
+def _kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
 
 
@@ -80,7 +83,9 @@ def test_kill_9_then_the_same_command_gives_the_uninterrupted_records(
     articles: Path, uninterrupted: dict, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    _kill_when(_spawn_ingest(articles, store), lambda s: len(s.articles()) > 0, store)
+    process = _spawn_ingest(articles, store)
+    _wait_for_first_commit(process)
+    _kill(process)
 
     halfway = assert_consistent(_settings(store), finished=False)
     committed = len(halfway["articles"])
@@ -94,16 +99,9 @@ def test_kill_9_then_the_same_command_gives_the_uninterrupted_records(
 
 
 def _embedding_worker(process: subprocess.Popen) -> psutil.Process:
-    """The worker process that ``process`` embeds in, once it has started one."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        for child in psutil.Process(process.pid).children():
-            if "spawn_main" in " ".join(child.cmdline()):
-                return child
-        if process.poll() is not None:
-            pytest.fail(f"the ingest ended before it started a worker: {process.communicate()}")
-        time.sleep(0.05)
-    pytest.fail("the ingest started no embedding worker")
+    """The worker process that ``process`` embeds in (started before its first commit)."""
+    [worker] = [c for c in psutil.Process(process.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+    return worker
 
 
 def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
@@ -111,6 +109,7 @@ def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
 ) -> None:
     store = tmp_path / "store"
     process = _spawn_ingest(articles, store)
+    _wait_for_first_commit(process)
     _embedding_worker(process).kill()
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
@@ -141,19 +140,39 @@ def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
     new = {a.article_id: a for a in map(build_article, map(read_article, paths))}
     assert old.keys() == new.keys() and all(old[i].content_hash != new[i].content_hash for i in old)
 
-    def check_and_see_replaced(watcher: Store) -> bool:
-        """Every article is visible once, whole, in its old or its new version."""
+    def check_versions(watcher: Store) -> int:
+        """Every article is visible once, whole, in its old or its new version; how many new."""
         seen = _versions_seen(watcher)
         assert seen.keys() == old.keys(), "an article went missing"
         for article_id, sentences in seen.items():
             versions = (old[article_id], new[article_id])
             assert sentences in [tuple(s.text for s in v.sentences) for v in versions], article_id
-        return any(seen[i] == tuple(s.text for s in new[i].sentences) for i in seen)
+        return sum(seen[i] == tuple(s.text for s in new[i].sentences) for i in seen)
 
-    _kill_when(_spawn_ingest(folder, store), check_and_see_replaced, store)
-    watcher = Store(_settings(store))
-    check_and_see_replaced(watcher)
-    replaced = sum(a.content_hash == new[a.article_id].content_hash for a in watcher.articles())
+    # A reader watches the store the whole time the ingest replaces the articles, as the chat would.
+    stop, checks, failures = threading.Event(), [], []
+
+    def watch() -> None:
+        watcher = Store(_settings(store))
+        while not stop.is_set():
+            try:
+                checks.append(check_versions(watcher))
+            except AssertionError as e:
+                failures.append(e)
+                return
+
+    reader = threading.Thread(target=watch)
+    process = _spawn_ingest(folder, store)
+    reader.start()
+    try:
+        _wait_for_first_commit(process)
+        _kill(process)
+    finally:
+        stop.set()
+        reader.join(timeout=120)
+    assert not failures, failures[0]
+    assert checks, "the reader never saw the store"
+    replaced = check_versions(Store(_settings(store)))
     assert 0 < replaced < count, "the kill landed in the middle of the replacement"
     assert_consistent(_settings(store), finished=False)
 

@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import CHROMA_VARS, ROOT
 
+pytestmark = pytest.mark.subprocess
+
 
 def _load(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}

@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from assistant.data import RawArticle
 from assistant.errors import IngestError
 from assistant.settings import Settings
 from assistant.store import Store
 from ingest.clean import clean_paragraph, clean_paragraphs, normalise
-from ingest.loader import RawArticle, decode, parse_text
-from ingest.pipeline import ingest_articles
+from ingest.loader import decode, parse_text
 from ingest.split import MAX_SENTENCE_CHARS, PARAGRAPH_BREAK, build_article, split_sentences
+from tests.conftest import library
 from tests.store_checks import assert_consistent
 
 PIECES = (
@@ -114,7 +115,7 @@ def test_ingesting_any_text_never_corrupts_the_store(
         raw = parse_text("Title\n\n" + text, f"/property/{source}{kind}", kind)
     except IngestError:
         return
-    (outcome,) = ingest_articles([raw], property_store).outcomes
+    (outcome,) = library(property_store).add([raw]).outcomes
     event(outcome.status)
     assert_consistent(property_store)
     if outcome.status in ("added", "updated", "unchanged"):

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from assistant import answer
-from assistant.answerer import get_answerer
 from assistant.settings import Settings
 from assistant.store import Store
-from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, run_cli, wait_for_port
+from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, make_root, run_cli, wait_for_port
+
+pytestmark = pytest.mark.subprocess
 
 CHROMA = Path(sys.executable).with_name("chroma")
 QUESTION = "Who is Khalil Haqqani?"
@@ -81,7 +81,8 @@ def test_cli_lists_and_answers_through_the_server(ingested: Settings, remote: di
 
 
 def test_api_answers_and_sees_new_articles_from_the_server(ingested: Settings, tmp_path: Path) -> None:
-    reply = answer(QUESTION, settings=ingested)
+    root = make_root(ingested)
+    reply = root.answer(QUESTION)
     assert "Khalil Haqqani" in reply.citations[0].text
     store = Store(ingested)
     for c in reply.citations:
@@ -91,13 +92,9 @@ def test_api_answers_and_sees_new_articles_from_the_server(ingested: Settings, t
     extra.write_text("Harbour report\n\nThe Zephyrine ferry to Skye left at noon carrying forty cars.\n")
     env = {"CHROMA_HOST": ingested.chroma_host, "CHROMA_PORT": str(ingested.chroma_port)}
     assert run_cli("ingest", "--quiet", str(extra), env=env).returncode == 0
-    [candidate] = [
-        d
-        for d in get_answerer(ingested).run("Zephyrine", retrieval_only=True)["documents"]
-        if "Zephyrine" in d.page_content
-    ]
-    assert candidate.metadata["bm25_rank"] == 0
-    assert "Zephyrine" in answer("When did the Zephyrine ferry leave?", settings=ingested).citations[0].text
+    [candidate] = [c for c in root.extractive.trace("Zephyrine").candidates if "Zephyrine" in c.text]
+    assert candidate.evidence.bm25_rank == 0
+    assert "Zephyrine" in root.answer("When did the Zephyrine ferry leave?").citations[0].text
     assert not ingested.store.exists()
 
 

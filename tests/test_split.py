@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from ingest.loader import RawArticle, parse_text, read_article
+from assistant.data import RawArticle
+from ingest.loader import parse_text, read_article
 from ingest.split import build_article, split_sentences
 from tests.conftest import SAMPLE
 

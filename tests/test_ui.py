@@ -11,11 +11,11 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant.answerer import messages
+from assistant.messages import Messages
 from assistant.settings import Settings
-from assistant.ui import ChatPage, safe_file_name, ui_text
+from assistant.ui import ChatPage, safe_file_name
 from ingest.loader import MAX_BYTES
-from tests.conftest import CHROMA_VARS, ROOT, free_port
+from tests.conftest import CHROMA_VARS, ROOT, free_port, library, make_root
 from tests.ui_support import (
     BRIDGE_TEXT,
     BRIDGE_TITLE,
@@ -75,6 +75,18 @@ def assert_only_own_markup(markup: str) -> Fragment:
     return fragment
 
 
+WORDING = Messages.load()
+
+
+def ui_text(key: str) -> str:
+    return WORDING.ui[key]
+
+
+def chat_page(settings: Settings) -> ChatPage:
+    """The page's handlers over ``settings``' store, adding articles with the CLI's library."""
+    return ChatPage.of(make_root(settings), library(settings))
+
+
 def all_ids(page: ChatPage) -> list[str]:
     return [a.article_id for a in page.store.articles()]
 
@@ -83,7 +95,7 @@ def all_ids(page: ChatPage) -> list[str]:
 
 
 def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Settings) -> None:
-    page = ChatPage(sample_settings)
+    page = chat_page(sample_settings)
     box, history, switch, view, citations = page.respond(QUESTION, [], all_ids(page))
     assert box == ""
     assert history[0] == {"role": "user", "content": QUESTION}
@@ -100,7 +112,7 @@ def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Set
 
 
 def test_follow_up_questions_use_the_chat_history(sample_settings: Settings) -> None:
-    page = ChatPage(sample_settings)
+    page = chat_page(sample_settings)
     history = page.respond(QUESTION, [], all_ids(page))[1]
     follow_up = "What reward is on his head?"
     citations = page.respond(follow_up, history, all_ids(page))[4]
@@ -109,10 +121,10 @@ def test_follow_up_questions_use_the_chat_history(sample_settings: Settings) -> 
 
 
 def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
-    page = ChatPage(sample_settings)
+    page = chat_page(sample_settings)
     _, history, switch, view, citations = page.respond("What is the capital of France?", [], all_ids(page))
     reply = Fragment(history[-1]["content"]).text
-    assert messages()["abstain"] in reply
+    assert WORDING.abstain in reply
     assert ui_text("abstain_hint") in reply
     assert citations == ()
     assert ui_text("no_citations") in view
@@ -122,7 +134,7 @@ def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
 def test_errors_are_notices_in_the_chat_and_change_nothing(
     settings: Settings, sample_settings: Settings
 ) -> None:
-    sample = ChatPage(sample_settings)
+    sample = chat_page(sample_settings)
     for question, selected, expected in [
         ("   ", all_ids(sample), "question is empty"),
         (QUESTION, [], ui_text("no_selection")),
@@ -131,12 +143,12 @@ def test_errors_are_notices_in_the_chat_and_change_nothing(
         assert [m["role"] for m in history] == ["assistant"]
         assert expected in Fragment(history[0]["content"]).text
         assert box == switch == view == citations == gr.skip()  # the question box keeps the question
-    history = ChatPage(settings).respond(QUESTION, [], [])[1]
+    history = chat_page(settings).respond(QUESTION, [], [])[1]
     assert ui_text("empty_store") in Fragment(history[0]["content"]).text
 
 
 def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     title_box, text_box, status, table, selected, _ = page.add_text(BRIDGE_TITLE, BRIDGE_TEXT, [])
     assert (title_box, text_box) == ("", "")
     assert f"Added “{BRIDGE_TITLE}”" in assert_only_own_markup(status).text
@@ -154,7 +166,7 @@ def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
 
 
 def test_a_reply_citing_several_articles_can_show_each(settings: Settings) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
     _, _, switch, view, citations = page.respond("What is the Veltra dam?", [], all_ids(page))
@@ -168,8 +180,9 @@ def test_a_reply_citing_several_articles_can_show_each(settings: Settings) -> No
         assert shown.marks == {n: c.text for n, c in numbers.items() if c.article_id == article_id}
 
 
+@pytest.mark.subprocess
 def test_uploads_are_ingested_under_their_sanitised_name(settings: Settings, tmp_path: Path) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     upload = tmp_path / "..\\..\\veltra-dam.txt"  # a Windows-style path in the name
     upload.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n")
     box, status, table, selected, doomed = page.add_file(str(upload), [])
@@ -189,7 +202,7 @@ def test_uploads_are_ingested_under_their_sanitised_name(settings: Settings, tmp
 def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
     settings: Settings, tmp_path: Path
 ) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     before = page.store.articles()
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 8)
@@ -200,7 +213,7 @@ def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
     for name, reason in [
         ("binary.txt", "binary"),
         ("empty.md", "empty"),
-        ("report.pdf", "only .txt"),
+        ("report.pdf", "unsupported file type .pdf"),
         ("huge.txt", "MB limit"),
     ]:
         box, status, *_ = page.add_file(str(tmp_path / name), [])
@@ -208,10 +221,13 @@ def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
         assert name in message and reason in message, message
         assert box is None
         assert page.store.articles() == before
+        # the CLI reads files with the same function: the same reason, word for word
+        (outcome,) = library(settings).add_paths([tmp_path / name]).outcomes
+        assert message == f"⚠ {name}: {outcome.detail}"
 
 
 def test_pasted_text_needs_a_title_and_text(settings: Settings) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     for title, text, reason in [(" ", DAM_TEXT, "title"), (DAM_TITLE, "\n", "text")]:
         title_box, text_box, status, *_ = page.add_text(title, text, [])
         assert reason in Fragment(status).text
@@ -220,7 +236,7 @@ def test_pasted_text_needs_a_title_and_text(settings: Settings) -> None:
 
 
 def test_removing_an_article_updates_the_panel(settings: Settings) -> None:
-    page = ChatPage(settings)
+    page = chat_page(settings)
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
     dam, valley = all_ids(page)
@@ -263,6 +279,7 @@ def served(sample_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         yield url, folder
 
 
+@pytest.mark.subprocess
 def test_chat_endpoint_answers_with_citations(served: tuple[str, Path]) -> None:
     reply = Client(served[0], verbose=False).predict(QUESTION, api_name="/chat")
     assert isinstance(reply, str)
@@ -273,6 +290,7 @@ def test_chat_endpoint_answers_with_citations(served: tuple[str, Path]) -> None:
     assert "US to engage with Taliban" in reply  # the cited sentence's article title
 
 
+@pytest.mark.subprocess
 def test_chat_endpoint_takes_the_history(served: tuple[str, Path]) -> None:
     client = Client(served[0], verbose=False)
     reply = client.predict("What reward is on his head?", [QUESTION], api_name="/chat")
@@ -280,17 +298,20 @@ def test_chat_endpoint_takes_the_history(served: tuple[str, Path]) -> None:
     assert "reward" in reply.split("[1]")[0]
 
 
+@pytest.mark.subprocess
 def test_chat_endpoint_reports_an_empty_question_as_a_message(served: tuple[str, Path]) -> None:
     reply = Client(served[0], verbose=False).predict("   ", api_name="/chat")
     assert "question is empty" in reply
     assert "Traceback" not in reply
 
 
+@pytest.mark.subprocess
 def test_chat_endpoint_abstains_plainly(served: tuple[str, Path]) -> None:
     reply = Client(served[0], verbose=False).predict("What is the capital of France?", api_name="/chat")
     assert "could not find" in reply
 
 
+@pytest.mark.subprocess
 def test_uploaded_file_names_stay_in_the_upload_folder(served: tuple[str, Path]) -> None:
     url, folder = served
     response = httpx.post(
@@ -303,6 +324,7 @@ def test_uploaded_file_names_stay_in_the_upload_folder(served: tuple[str, Path])
     assert not (folder / "escape.txt").exists()
 
 
+@pytest.mark.subprocess
 def test_uploads_over_the_size_limit_are_refused(served: tuple[str, Path]) -> None:
     response = httpx.post(
         f"{served[0]}gradio_api/upload", files={"files": ("big.txt", b"a" * (MAX_BYTES + 1), "text/plain")}
@@ -310,6 +332,7 @@ def test_uploads_over_the_size_limit_are_refused(served: tuple[str, Path]) -> No
     assert response.status_code == 413
 
 
+@pytest.mark.subprocess
 def test_refuses_a_public_address_without_auth(sample_settings: Settings) -> None:
     env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
     env.update(ASSISTANT_STORE=str(sample_settings.store))

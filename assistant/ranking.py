@@ -1,0 +1,65 @@
+"""Ranking the candidates of a question with the learned model over :data:`FEATURES`.
+
+A tiny model (a linear part plus four tanh units, fitted by ``python -m assistant.train``
+on SQuAD and shipped in ``ranker.json``) turns each candidate's features into a score; a
+softmax over the candidates gives each one a probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.corpus import Corpus
+from assistant.features import FEATURE_NAMES, Question, feature_matrix
+from assistant.model import ScoreModel, check_names
+from assistant.retrieval import Candidate
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A question's candidates in order of the ranker's score, best first."""
+
+    question: Question
+    candidates: tuple[Candidate, ...]
+    features: np.ndarray  # (candidates, len(FEATURES)), in the same order
+    scores: np.ndarray
+    probabilities: np.ndarray  # softmax of the scores
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Probabilities from scores, stable for large values."""
+    shifted = np.exp(scores - scores.max())
+    return shifted / shifted.sum()
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """Orders candidates by the shipped model's score."""
+
+    model: ScoreModel
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Ranker:
+        """The ranker of a ``ranker.json``, checked against the features this code computes."""
+        check_names(data, "features", FEATURE_NAMES)
+        return cls(ScoreModel.from_json(data["ranker"]))
+
+    def rank(self, corpus: Corpus, question: Question, candidates: Sequence[Candidate]) -> Ranking:
+        """Score the candidates and sort them, best first (ties keep retrieval order)."""
+        x = feature_matrix(corpus, question, candidates)
+        scores = self.model.score(x) if len(candidates) else np.zeros(0)
+        order = np.argsort(-scores, kind="stable")
+        return Ranking(
+            question=question,
+            candidates=tuple(candidates[i] for i in order),
+            features=x[order],
+            scores=scores[order],
+            probabilities=softmax(scores[order]) if len(order) else scores,
+        )
