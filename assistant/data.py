@@ -12,6 +12,17 @@ from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
+class Metadata:
+    """What an article says about itself, when it says it (None when unknown)."""
+
+    url: str | None = None  # the canonical address of a web page (or where it was fetched)
+    published: str | None = None  # ISO 8601 date, "2021-08-27"
+    author: str | None = None
+    site: str | None = None  # the site or publication's name, "The Hindu"
+    language: str | None = None  # an ISO 639-1 code, "en"
+
+
+@dataclass(frozen=True, slots=True)
 class RawArticle:
     """An article as read, before cleaning: its title and paragraphs, and where it came from.
 
@@ -22,6 +33,7 @@ class RawArticle:
     title: str
     paragraphs: tuple[str, ...]
     note: str = ""
+    meta: Metadata = Metadata()
 
 
 @dataclass(frozen=True, slots=True)
