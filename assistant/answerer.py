@@ -106,11 +106,13 @@ def cite(corpus: Corpus, ranking: Ranking) -> tuple[Citation, ...]:
         if any(float(vector @ corpus.embeddings[ranking.candidates[c].row]) > NEAR_DUPLICATE for c in chosen):
             continue
         chosen.append(i)
-    return tuple(_citation(ranking.candidates[i], float(ranking.probabilities[i])) for i in chosen)
+    return tuple(citation(corpus, ranking.candidates[i].row, float(ranking.probabilities[i])) for i in chosen)
 
 
-def _citation(candidate: Candidate, probability: float) -> Citation:
-    s = candidate.sentence
+def citation(corpus: Corpus, row: int, score: float) -> Citation:
+    """The citation of the sentence in ``row``, with its article's site, date and address."""
+    s = corpus.sentences[row]
+    meta = corpus.article_meta[corpus.article_of[row]]
     return Citation(
         text=s.text,
         article_id=s.article_id,
@@ -118,7 +120,10 @@ def _citation(candidate: Candidate, probability: float) -> Citation:
         sentence_index=s.sentence_index,
         start=s.start,
         end=s.end,
-        score=round(probability, 4),
+        score=round(score, 4),
+        site=meta.site,
+        published=meta.published,
+        url=meta.url,
     )
 
 

@@ -38,6 +38,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from assistant.data import Metadata
 from assistant.settings import Settings
 from assistant.store import Store, StoredSentence
 from assistant.text import content_terms
@@ -92,6 +93,7 @@ class Corpus:
     row_of: dict[str, int]  # sentence id -> row
     article_of: np.ndarray  # row -> article number
     article_ids: tuple[str, ...]  # article number -> article id
+    article_meta: tuple[Metadata, ...]  # article number -> its metadata (url, published, site...)
     paragraph_of: np.ndarray  # row -> paragraph number (over the whole corpus)
     paragraph_rows: np.ndarray  # the rows of paragraph p: paragraph_rows[paragraph_starts[p]:...[p + 1]]
     paragraph_starts: np.ndarray  # (paragraphs + 1,)
@@ -147,6 +149,7 @@ class _Parts:
     places: np.ndarray  # (rows, 4): sentence index, paragraph index, start, end
     article_ids: tuple[str, ...]  # article number -> article id
     titles: tuple[str, ...]  # article number -> title
+    metas: tuple[Metadata, ...]  # article number -> its metadata
     layout: dict[str, np.ndarray]  # see _layout
     terms: tuple[tuple[str, ...], ...]
     title_terms: tuple[frozenset[str], ...]
@@ -157,18 +160,20 @@ class _Parts:
     bm25_paragraphs: object
 
 
-def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray]:
-    """The generation token and every visible sentence with its embedding, in corpus order."""
+def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str, Metadata]]:
+    """The generation token, every visible sentence with its embedding in corpus order, and
+    each article's metadata."""
     generation = store.generation()
+    articles = store.articles()
     seen: dict[str, tuple[StoredSentence, np.ndarray]] = {}
-    for page, vectors in store.sentence_pages():
+    for page, vectors in store.sentence_pages(articles):
         for sentence, vector in zip(page, vectors, strict=True):
             seen[sentence.id] = (sentence, vector)
     ordered = sorted(seen.values(), key=lambda sv: (sv[0].article_id, sv[0].sentence_index))
     embeddings = (
         np.stack([v for _, v in ordered]).astype(np.float32) if ordered else np.zeros((0, 384), np.float32)
     )
-    return generation, [s for s, _ in ordered], embeddings
+    return generation, [s for s, _ in ordered], embeddings, {a.article_id: a.meta for a in articles}
 
 
 def _layout(
@@ -231,7 +236,9 @@ def _paragraphs(terms: Sequence[tuple[str, ...]], layout: dict) -> list[list[str
     return [[t for row in rows[a:b] for t in terms[row]] for a, b in itertools.pairwise(starts)]
 
 
-def _index(generation: str, sentences: list[StoredSentence], embeddings: np.ndarray) -> _Parts:
+def _index(
+    generation: str, sentences: list[StoredSentence], embeddings: np.ndarray, metas: dict[str, Metadata]
+) -> _Parts:
     """Layout, terms, term statistics and the three BM25 indexes of the sentences."""
     interned: dict[str, str] = {}  # one string object per term keeps 100k rows of terms small
     terms = tuple(tuple(interned.setdefault(t, t) for t in content_terms(s.text)) for s in sentences)
@@ -246,6 +253,7 @@ def _index(generation: str, sentences: list[StoredSentence], embeddings: np.ndar
         places=np.array(places, dtype=np.int64).reshape(n, 4),
         article_ids=tuple(article_ids),
         titles=tuple(titles),
+        metas=tuple(metas.get(a, Metadata()) for a in article_ids),
         layout=layout,
         terms=terms,
         title_terms=tuple(frozenset(content_terms(t)) for t in titles),
@@ -299,6 +307,7 @@ def _assemble(parts: _Parts) -> Corpus:
         row_of={sentence_id: row for row, sentence_id in enumerate(ids)},
         article_of=article_of,
         article_ids=parts.article_ids,
+        article_meta=parts.metas,
         paragraph_of=layout["paragraph_of"],
         paragraph_rows=rows,
         paragraph_starts=starts,

@@ -22,6 +22,11 @@ class Metadata:
     language: str | None = None  # an ISO 639-1 code, "en"
 
 
+def byline(site: str | None, published: str | None) -> str:
+    """Site and date, the ones known, for a source line: "The Hindu, 2021-08-27"."""
+    return ", ".join(part for part in (site, published) if part)
+
+
 @dataclass(frozen=True, slots=True)
 class RawArticle:
     """An article as read, before cleaning: its title and paragraphs, and where it came from.
@@ -56,7 +61,8 @@ class Article:
     source: str
     text: str  # the cleaned text the sentence offsets point into
     sentences: tuple[Sentence, ...]
-    content_hash: str
+    content_hash: str  # of the title and text: what makes two articles the same
+    meta: Metadata = Metadata()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +74,26 @@ class ArticleInfo:
     source: str
     sentence_count: int
     content_hash: str
+    meta: Metadata = Metadata()
+
+    def to_dict(self) -> dict:
+        """The article as plain JSON-ready data, its metadata beside its other fields."""
+        data = {k: v for k, v in asdict(self).items() if k != "meta"}
+        return {**data, **asdict(self.meta)}
+
+    @property
+    def byline(self) -> str:
+        """Site and date when known, for a source line: "The Hindu, 2021-08-27"."""
+        return byline(self.meta.site, self.meta.published)
 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A sentence quoted in an answer; ``score`` is a similarity, higher is better."""
+    """A sentence quoted in an answer; ``score`` is a similarity, higher is better.
+
+    ``start``/``end`` are offsets into the article's cleaned text: ``text[start:end]`` is the
+    sentence. ``site``, ``published`` and ``url`` are the article's, when known.
+    """
 
     text: str
     article_id: str
@@ -81,10 +102,18 @@ class Citation:
     start: int
     end: int
     score: float
+    site: str | None = None
+    published: str | None = None
+    url: str | None = None
 
     def to_dict(self) -> dict:
         """The citation as plain JSON-ready data."""
         return asdict(self)
+
+    @property
+    def byline(self) -> str:
+        """Site and date when known: "The Hindu, 2021-08-27"."""
+        return byline(self.site, self.published)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +128,15 @@ class Answer:
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     abstained: bool = False
 
-    def as_text(self, heading: str = "Cited sentences") -> str:
-        """The answer and, beneath, its numbered cited sentences with their article titles."""
+    def as_text(self, heading: str = "Sources") -> str:
+        """The answer, then one source line per citation (its text is in the answer already)."""
         if self.abstained:
             return self.text
-        lines = [self.text, "", f"{heading}:"]
-        for n, c in enumerate(self.citations, 1):
-            lines.append(f"[{n}] {c.text}")
-            lines.append(f"    — {c.title}, sentence {c.sentence_index + 1}")
-        return "\n".join(lines)
+        return "\n".join([self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered())])
+
+    def numbered(self) -> list[tuple[int, Citation]]:
+        """The citations with their marker numbers."""
+        return list(enumerate(self.citations, 1))
 
     def to_dict(self) -> dict:
         """The answer as plain JSON-ready data."""
@@ -116,6 +145,12 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
         }
+
+
+def source_line(n: int, citation: Citation) -> str:
+    """The compact source of citation ``[n]``: article title, site and date, sentence number."""
+    where = f" ({citation.byline})" if citation.byline else ""
+    return f"[{n}] {citation.title}{where}, sentence {citation.sentence_index + 1}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]

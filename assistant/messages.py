@@ -27,7 +27,7 @@ class Messages:
 
     abstain: str  # the articles do not answer
     no_terms: str  # the question has no word to search for
-    cited_heading: str
+    sources_heading: str
     examples: tuple[str, ...]  # example questions about the sample article
     ui: MappingProxyType  # key -> the chat page's wording
 
@@ -38,7 +38,7 @@ class Messages:
         return cls(
             abstain=data["abstain"],
             no_terms=data["no_terms"],
-            cited_heading=data["cited_heading"],
+            sources_heading=data["sources_heading"],
             examples=tuple(data["examples"]),
             ui=MappingProxyType(dict(data["ui"])),
         )

@@ -6,7 +6,8 @@ Two collections live in it:
 - ``sentences``: one record per sentence, its embedding, its text as the document and its
   place in the article as metadata (cosine space; similarity = 1 - distance).
 - ``articles``: one record per article, the cleaned text as the document, its title, source,
-  sentence count and content hash as metadata. This registry is the source of truth for
+  sentence count, content hash and what the page said about itself (url, published date,
+  author, site, language) as metadata. This registry is the source of truth for
   what is visible: a sentence counts only when its content hash is its article's current
   one, so a replacement becomes visible all at once and an interrupted ingest never shows
   half an article.
@@ -37,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from assistant.data import Article, ArticleInfo, Sentence
+from assistant.data import Article, ArticleInfo, Metadata, Sentence
 from assistant.errors import StoreError
 from assistant.settings import Settings
 
@@ -60,6 +61,7 @@ CONTENT_HASH = "content_hash"
 # metadata keys of an article record, besides title, source and content hash
 SENTENCE_COUNT = "sentence_count"
 PENDING = "pending_cleanup"  # old sentences may still need deleting
+META = ("url", "published", "author", "site", "language")  # the fields of Metadata, None left out
 GENERATION = "generation"
 _ARTICLE_VECTOR = [1.0]  # the registry is never searched, but Chroma wants a vector
 
@@ -275,9 +277,13 @@ class Store:
             got = self._articles.get(ids=[article_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def sentence_pages(self) -> Iterator[tuple[list[StoredSentence], np.ndarray]]:
-        """Every visible sentence (its article's current version) with its embedding, by pages."""
-        current = {a.article_id: a.content_hash for a in self.articles()}
+    def sentence_pages(
+        self, articles: Sequence[ArticleInfo] | None = None
+    ) -> Iterator[tuple[list[StoredSentence], np.ndarray]]:
+        """Every visible sentence (its article's current version) with its embedding, by pages.
+
+        ``articles`` is the registry as just read (:meth:`articles`), read here when None."""
+        current = {a.article_id: a.content_hash for a in (self.articles() if articles is None else articles)}
         offset = 0
         while True:
             with self._connection.session():
@@ -376,11 +382,19 @@ class Store:
                         SENTENCE_COUNT: len(a.sentences),
                         CONTENT_HASH: a.content_hash,
                         PENDING: True,
+                        **_meta_fields(a.meta),
                     }
                     for a in articles
                 ],
             )
             self.finish_articles({a.article_id: a.content_hash for a in articles})
+
+    def update_metadata(self, article: Article) -> None:
+        """Replace what the store knows about an unchanged article (its text stays as it is)."""
+        with self._connection.session(writing=True):
+            self._articles.update(
+                ids=[article.article_id], metadatas=[{SOURCE: article.source, **_meta_fields(article.meta)}]
+            )
 
     def finish_articles(self, versions: dict[str, str]) -> None:
         """Delete sentences of other versions than ``versions`` (article id -> content hash)
@@ -411,6 +425,11 @@ class Store:
             pass
 
 
+def _meta_fields(meta: Metadata) -> dict:
+    """The article record's metadata keys for ``meta``; None removes a key Chroma holds."""
+    return {key: getattr(meta, key) for key in META}
+
+
 def _article_info(article_id: str, metadata: dict) -> ArticleInfo:
     return ArticleInfo(
         article_id=article_id,
@@ -418,4 +437,5 @@ def _article_info(article_id: str, metadata: dict) -> ArticleInfo:
         source=metadata[SOURCE],
         sentence_count=metadata[SENTENCE_COUNT],
         content_hash=metadata[CONTENT_HASH],
+        meta=Metadata(**{key: metadata.get(key) for key in META}),
     )

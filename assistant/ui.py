@@ -33,7 +33,7 @@ import gradio as gr
 
 from assistant.answerer import Answerer, clean_question, user_turns
 from assistant.app import Assistant
-from assistant.data import Answer, ArticleInfo, Citation, Outcome
+from assistant.data import Answer, ArticleInfo, Citation, Outcome, source_line
 from assistant.errors import AssistantError, ConfigError, EmptyStoreError, InvalidQuestionError
 from assistant.library import Library
 from assistant.messages import Messages
@@ -67,7 +67,7 @@ CSS = """
 .reply .cited { border-top: 1px solid var(--border-color-primary); padding-top: .4em; font-size: .92em; }
 .reply .cited-heading { font-weight: 600; margin: 0 0 .3em; }
 .reply .citation { margin: 0 0 .4em; }
-.reply .cite-src, .reply .hint, #article-view .meta, #article-list .src {
+.reply .citation, .reply .hint, #article-view .meta, #article-list .src {
   color: var(--body-text-color-subdued);
 }
 .notice { color: var(--error-text-color); }
@@ -86,7 +86,7 @@ CSS = """
   text-align: left; padding: .3em .5em; overflow-wrap: anywhere;
   border: none; border-bottom: 1px solid var(--border-color-primary);
 }
-#article-list th { white-space: nowrap; }
+#article-list th, #article-list td.date { white-space: nowrap; }
 #article-list td.num { text-align: right; }
 """
 
@@ -94,7 +94,7 @@ CSS = """
 def chat_reply(answerer: Answerer, messages: Messages, message: str, history: Sequence[object] | None) -> str:
     """The chat's reply to ``message`` as text: the answer with its citations, or the error."""
     try:
-        return answerer.answer(message, history).as_text(messages.cited_heading)
+        return answerer.answer(message, history).as_text(messages.sources_heading)
     except AssistantError as e:
         return f"⚠ {e}"
 
@@ -114,15 +114,13 @@ def reply_html(answer: Answer, messages: Messages) -> str:
             f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
             f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p></div>'
         )
-    cited = "".join(
-        f'<p class="citation"><b>[{n}]</b> {html.escape(c.text)} '
-        f'<span class="cite-src">— {html.escape(c.title)}, sentence {c.sentence_index + 1}</span></p>'
-        for n, c in enumerate(answer.citations, 1)
+    sources = "".join(
+        f'<p class="citation">{html.escape(source_line(n, c))}</p>' for n, c in answer.numbered()
     )
     return (
         f'<div class="reply"><p class="answer">{html.escape(answer.text)}</p>'
-        f'<div class="cited"><p class="cited-heading">{html.escape(messages.cited_heading)}</p>'
-        f"{cited}</div></div>"
+        f'<div class="cited"><p class="cited-heading">{html.escape(messages.sources_heading)}</p>'
+        f"{sources}</div></div>"
     )
 
 
@@ -145,23 +143,31 @@ def article_html(
     warning = notice_html(messages.ui["article_changed"]) if changed else ""
     return (
         f'<div class="article-head"><h3>{html.escape(info.title)}</h3>'
-        f'<p class="meta">{info.sentence_count} sentences · {html.escape(info.source)}</p></div>'
+        f'<p class="meta">{html.escape(_meta_line(info))}</p></div>'
         f'{warning}<div class="article-scroll"><div class="article-text">{"".join(parts)}</div></div>'
     )
 
 
+def _meta_line(info: ArticleInfo) -> str:
+    """Site, date, author, sentence count and source of an article, the ones known."""
+    author = f"by {info.meta.author}" if info.meta.author else ""
+    parts = (info.meta.site, info.meta.published, author, f"{info.sentence_count} sentences", info.source)
+    return " · ".join(part for part in parts if part)
+
+
 def articles_html(articles: Sequence[ArticleInfo], messages: Messages) -> str:
-    """The table of ingested articles: title, sentence count, source."""
+    """The table of ingested articles: title, site, date, sentence count, source."""
     if not articles:
         return f"<p>{html.escape(messages.ui['no_articles'])}</p>"
     rows = "".join(
-        f'<tr><td>{html.escape(a.title)}</td><td class="num">{a.sentence_count}</td>'
+        f"<tr><td>{html.escape(a.title)}</td><td>{html.escape(a.meta.site or '')}</td>"
+        f'<td class="date">{html.escape(a.meta.published or "")}</td><td class="num">{a.sentence_count}</td>'
         f'<td class="src">{html.escape(a.source)}</td></tr>'
         for a in articles
     )
     return (
-        "<table><thead><tr><th>Title</th><th>Sentences</th><th>Source</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        "<table><thead><tr><th>Title</th><th>Site</th><th>Published</th><th>Sentences</th><th>Source</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
     )
 
 

@@ -104,14 +104,15 @@ def _ingest(root: Assistant, paths: list[Path], as_json: bool, show_progress: bo
 def _list(root: Assistant, as_json: bool) -> int:
     articles = root.store.articles()
     if as_json:
-        print(json.dumps([asdict(a) for a in articles], indent=2))
+        print(json.dumps([a.to_dict() for a in articles], indent=2, ensure_ascii=False))
         return 0
     if not articles:
         print(f"no articles in {root.settings.store_label}: add some with `python -m ingest PATH`")
         return 0
     width = max(len(a.article_id) for a in articles)
     for a in articles:
-        print(f"{a.article_id:<{width}}  {a.sentence_count:>5} sentences  {a.title}  [{a.source}]")
+        where = f" ({a.byline})" if a.byline else ""
+        print(f"{a.article_id:<{width}}  {a.sentence_count:>5} sentences  {a.title}{where}  [{a.source}]")
     return 0
 
 

@@ -157,6 +157,9 @@ def _decide(raw: RawArticle, article: Article, known: Known, store: Store, write
     if existing and existing.content_hash == article.content_hash:
         if article.article_id in known.unfinished:
             store.finish_articles({article.article_id: article.content_hash})
+        if existing.meta != article.meta:  # the same text, newly dated or attributed
+            store.update_metadata(article)
+            return Outcome(raw.source, "updated", raw.note or "new metadata", **found)
         return Outcome(raw.source, "unchanged", raw.note, **found)
     original = writer.pending(article.content_hash) or known.by_content.get(article.content_hash)
     if original is not None and original.article_id != article.article_id:

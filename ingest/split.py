@@ -99,4 +99,5 @@ def build_article(raw: RawArticle) -> Article:
         text=text,
         sentences=tuple(sentences),
         content_hash=digest,
+        meta=raw.meta,
     )

@@ -119,7 +119,8 @@ def test_asking_shows_the_cited_sentence_highlighted_in_the_article(
     mark = page.locator('#article-view mark.cited[data-n="1"]')
     sentence = mark.inner_text()
     assert "Khalil Haqqani" in sentence
-    assert f"[1] {sentence}" in citations.first.inner_text()
+    assert f"{sentence} [1]" in reply.locator(".answer").inner_text()  # in the answer, once
+    assert citations.first.inner_text().startswith("[1] US to engage with Taliban")
     expect(page.locator("#article-view h3")).to_have_text(
         "US to engage with Taliban for safe evacuation after Aug 31"
     )
@@ -152,7 +153,7 @@ def test_an_article_uploaded_in_the_page_can_be_asked_about_and_removed(page: Pa
     expect(page.locator("#article-list")).to_contain_text("upload:veltra-dam.txt")
     expect(page.locator("#ask-about").get_by_label(DAM_TITLE)).to_be_checked()
     ask(page, "When was the Veltra dam completed?")
-    expect(page.locator("#chat .reply").last).to_contain_text(f"— {DAM_TITLE}")
+    expect(page.locator("#chat .reply .citation").last).to_contain_text(f"[1] {DAM_TITLE}")
     expect(page.locator("#article-view h3")).to_have_text(DAM_TITLE)
     expect(page.locator("#article-view mark.cited").first).to_contain_text("completed in 1987")
     page.locator("#remove-choice input").click()
@@ -175,7 +176,7 @@ def test_a_reply_citing_two_articles_can_show_each(page: Page) -> None:
     for title in titles:
         switch.get_by_label(title).check()
         expect(page.locator("#article-view h3")).to_have_text(title)
-        numbers = [c.split("]")[0].lstrip("[") for c in citations if f"— {title}, sentence" in c]
+        numbers = [c.split("]")[0].lstrip("[") for c in citations if f"] {title}, sentence" in c]
         expect(page.locator("#article-view mark.cited")).to_have_count(len(numbers))
         assert (
             page.locator("#article-view mark.cited").evaluate_all("ms => ms.map(m => m.dataset.n)") == numbers

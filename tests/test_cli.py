@@ -16,8 +16,13 @@ def test_ask_prints_the_answer_and_numbered_citations(sample_settings: Settings)
     done = run_cli("assistant", "ask", "Who is Khalil Haqqani?", store=sample_settings.store)
     assert done.returncode == 0, done.stderr
     assert "[1]" in done.stdout
-    assert "Cited sentences:" in done.stdout
-    assert "Khalil Haqqani" in done.stdout.split("[1]")[0]
+    answer, sources = done.stdout.split("\nSources:\n")
+    assert "Khalil Haqqani" in answer.split("[1]")[0]
+    # each cited sentence is printed once, in the answer; the sources name where it stands
+    for line in sources.strip().splitlines():
+        assert line.startswith("[") and ", sentence " in line
+        sentence = answer.split(line[: line.index("]") + 1])[0].strip()
+        assert done.stdout.count(sentence[-60:]) == 1
 
 
 def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
@@ -30,7 +35,9 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     assert set(reply) == {"text", "abstained", "citations"}
     assert reply["abstained"] is False
     first = reply["citations"][0]
-    assert set(first) == {"text", "article_id", "title", "sentence_index", "start", "end", "score"}
+    assert set(first) == {
+        "text", "article_id", "title", "sentence_index", "start", "end", "score", "site", "published", "url",
+    }  # fmt: skip
     assert "USD 5 million" in first["text"]
     text = Store(sample_settings).article_text(first["article_id"])
     assert text[first["start"] : first["end"]] == first["text"]
