@@ -7,7 +7,8 @@ handed to a caller can never be changed behind the store's back.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 
@@ -92,7 +93,9 @@ class Citation:
     """A sentence quoted in an answer; ``score`` is a similarity, higher is better.
 
     ``start``/``end`` are offsets into the article's cleaned text: ``text[start:end]`` is the
-    sentence. ``site``, ``published`` and ``url`` are the article's, when known.
+    sentence. ``site``, ``published`` and ``url`` are the article's, when known. A citation
+    of the article's metadata ("published", "author", "site") names it in ``field``; its
+    ``text`` is the value, its ``sentence_index`` -1 and its offsets 0.
     """
 
     text: str
@@ -105,6 +108,7 @@ class Citation:
     site: str | None = None
     published: str | None = None
     url: str | None = None
+    field: str | None = None  # set when the citation quotes the article's metadata, not a sentence
 
     def to_dict(self) -> dict:
         """The citation as plain JSON-ready data."""
@@ -117,22 +121,43 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Short:
+    """The phrase that answers the question, inside the cited sentence ``[citation]``:
+    ``text == cleaned_text[start:end]`` of its article, like every citation."""
+
+    text: str
+    article_id: str
+    start: int
+    end: int
+    citation: int  # the marker number of the sentence it stands in
+
+    def to_dict(self) -> dict:
+        """The short answer as plain JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An extractive answer: ``text`` carries [n] markers for ``citations[n - 1]``.
 
     When ``abstained`` is true the articles do not answer the question, ``text`` says so
-    and ``citations`` is empty.
+    and ``citations`` is empty. ``short`` is the phrase that answers a question asking for
+    a name, a date, a number or an amount, when one is found with confidence.
     """
 
     text: str
-    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    citations: tuple[Citation, ...] = ()
     abstained: bool = False
+    short: Short | None = None
 
-    def as_text(self, heading: str = "Sources") -> str:
-        """The answer, then one source line per citation (its text is in the answer already)."""
+    def as_text(self, heading: str = "Sources", bold: Callable[[str], str] = str) -> str:
+        """The short answer (through ``bold``), the answer, then one source line per citation
+        (a cited sentence's text is in the answer already, so it is not repeated)."""
         if self.abstained:
             return self.text
-        return "\n".join([self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered())])
+        lines = [bold(self.short.text), ""] if self.short else []
+        lines += [self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered())]
+        return "\n".join(lines)
 
     def numbered(self) -> list[tuple[int, Citation]]:
         """The citations with their marker numbers."""
@@ -142,15 +167,22 @@ class Answer:
         """The answer as plain JSON-ready data."""
         return {
             "text": self.text,
+            "short": self.short.to_dict() if self.short else None,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
         }
 
 
 def source_line(n: int, citation: Citation) -> str:
-    """The compact source of citation ``[n]``: article title, site and date, sentence number."""
+    """The compact source of citation ``[n]``: article title, site and date, sentence number
+    (or the metadata field it quotes)."""
     where = f" ({citation.byline})" if citation.byline else ""
-    return f"[{n}] {citation.title}{where}, sentence {citation.sentence_index + 1}"
+    place = (
+        f"{citation.field} (the page's own metadata)"
+        if citation.field
+        else (f"sentence {citation.sentence_index + 1}")
+    )
+    return f"[{n}] {citation.title}{where}, {place}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]

@@ -136,7 +136,7 @@ def prepare_store(
     if not dataset.articles:
         if articles is None:
             raise AssistantError("give the articles the questions are about with --articles PATH")
-        report = library.add_paths([articles])
+        report = library.add_sources([articles])
     else:
         report = library.add(dataset.articles)
     if report.failures:

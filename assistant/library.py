@@ -9,6 +9,7 @@ code as ``python -m ingest``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +17,20 @@ from assistant.data import IngestReport, Outcome, RawArticle
 
 if TYPE_CHECKING:
     from assistant.app import Assistant
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """How web addresses are fetched: the seconds each may take, whether one on a loopback,
+    private or link-local network may be fetched, and how many articles of a feed to take
+    (newest first; None: all)."""
+
+    timeout: float = 20.0
+    allow_private: bool = True
+    feed_limit: int | None = None
+
+
+DEFAULT_LINKS = LinkOptions()
 
 
 class Library(Protocol):
@@ -28,8 +43,10 @@ class Library(Protocol):
         """Store articles already read; one outcome per input, in order."""
         ...
 
-    def add_paths(self, paths: Iterable[Path | str], show_progress: bool = False) -> IngestReport:
-        """Ingest files and folders, as ``python -m ingest PATH...`` does."""
+    def add_sources(
+        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS, show_progress: bool = False
+    ) -> IngestReport:
+        """Ingest files, folders and web addresses, as ``python -m ingest SOURCE...`` does."""
         ...
 
     def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     auth: str | None = None  # "user:password[,user2:password2]" for the web UI
     auth_file: Path | None = None  # a file of "user:password" lines
 
+    fetch_timeout: float = Field(20.0, gt=0)  # seconds a web address may take to download
+    # Whether the chat, served on another address than loopback, may fetch links that lead to
+    # this machine or its private network (it never does unless this is set).
+    allow_private_links: bool = False
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """The settings of the environment, with the given fields replaced unless None (CLI flags)."""

@@ -1,9 +1,11 @@
 """Page boilerplate out, article text in: the rules that turn a saved news page into paragraphs.
 
 What goes: WordPress shortcodes (``[mc4wp_form id=""]``), photo and agency credits
-("(Image Source ANI)", "(Photo: ...)", a trailing "(ANI)"), promotional link lines
-("ALSO READ – ...", "Read more: ..."), and photo captions that are only a credit or a
-name. What stays: every paragraph of real text, a caption that is a full sentence included.
+("(Image Source ANI)", "(Photo: ...)", a trailing "(ANI)"), reporting credits ("(Reporting by
+...; Editing by ...)", "... contributed reporting."), promotional link lines ("ALSO READ – ...",
+"Read more: ...", "DON'T MISS", a teaser ending "[VIDEO]"), a "Click To Tweet" button, and
+photo captions that are only a credit or a name. What stays: every paragraph of real text, a
+caption that is a full sentence included.
 """
 
 from __future__ import annotations
@@ -27,11 +29,31 @@ _PHOTO_CREDIT = re.compile(
 # A one-word agency credit closing a paragraph after its last sentence: "... occur. (ANI)".
 _AGENCY_CREDIT = re.compile(r"(?<=[.!?\"'”’])\s*\([A-Z][A-Za-z/&-]{1,24}\)\s*$")
 _CREDIT_ONLY = re.compile(r"^\([^()]{1,40}\)$")  # a line that is only "(ANI)" or "(Reuters)"
+# A keyword, then a delimiter or nothing: "Read more: ...", "DON'T MISS", "Related post: ..."
 _PROMO_LINE = re.compile(
-    r"^\s*(?:also read|read also|read more|must read|related|recommended|click here"
-    r"|subscribe|sign up|follow us|share this|advertisement|sponsored)\b\s*(?:[:–—|-]|$)",
+    r"^\s*(?:also read|read also|read more|must read|see more|more on this|further reading|explore further"
+    r"|related(?: posts?| stories| articles?| content| coverage)?|recommended(?: for you| stories)?"
+    r"|don[’']?t miss|you (?:may|might) also like|most (?:read|popular)|trending(?: now)?|top stories"
+    r"|editor[’']?s picks?|click here|subscribe|sign up|follow us|share this|advertisement|sponsored)"
+    r"\b\s*(?:[:–—|-]|$)",
     re.IGNORECASE,
 )
+# A tabloid's link to another story: "Plague fears: holidaymakers die [INSIGHT]".
+_TEASER_LINK = re.compile(
+    r"\[(?:VIDEO|PICS?|PHOTOS?|INSIGHT|REVEAL|REACTION|ANALYSIS|WARNING|NEWS|LATEST|POLL|LIVE|UPDATE)\]\s*\|?$"
+)
+# Who reported, edited or can be written to: "(Reporting by A; Editing by B)", "Additional
+# reporting by A", "A contributed reporting from Paris.", "Write to A at a@x.com", "Follow her on
+# Twitter @a".
+_STAFF_CREDIT = re.compile(
+    r"^\((?:additional )?(?:reporting|writing|editing|compiled) by\b|^additional reporting by\b"
+    r"|^reporting by\b.*;\s*(?:writing|editing) by\b"
+    r"|^(?=.{0,200}$).*\bcontributed (?:reporting|to this (?:report|story|article))\b[^.!?]{0,80}[.!?]?$"
+    r"|^write to .{2,80}\bat\s+\S+@\S+|^email (?:him|her|them) at\b"
+    r"|^follow (?:him|her|them|me)\b.{0,80}(?:twitter|facebook|instagram|@)",
+    re.IGNORECASE,
+)
+_SHARE_BUTTON = re.compile(r"\s*click to tweet\s*$", re.IGNORECASE)  # a blog's quote-sharing button
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -47,9 +69,9 @@ def normalise(text: str) -> str:
 def clean_paragraph(paragraph: str) -> str:
     """The paragraph without boilerplate and with single spaces; "" when nothing real is left."""
     text = _SPACES.sub(" ", paragraph).strip()
-    if _PROMO_LINE.match(text) or _CREDIT_ONLY.match(text):
+    if any(rule.search(text) for rule in (_PROMO_LINE, _CREDIT_ONLY, _TEASER_LINK, _STAFF_CREDIT)):
         return ""
-    text = _SHORTCODE.sub("", text)
+    text = _SHARE_BUTTON.sub("", _SHORTCODE.sub("", text))
     without_photo = _PHOTO_CREDIT.sub("", text)
     had_photo_credit = without_photo != text
     text = _AGENCY_CREDIT.sub("", without_photo)

@@ -11,7 +11,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.data import Outcome
 from assistant.errors import AssistantError
+from assistant.library import LinkOptions
 from assistant.settings import Settings, stay_offline
 
 if TYPE_CHECKING:
@@ -21,13 +23,18 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ingest command's options."""
     parser.description = (
-        "Ingest articles (.txt, .md, .html files, or folders of them) into the store; "
-        "list or remove ingested articles."
+        "Ingest articles into the store: files (.txt, .md, .html, .pdf), folders of them, web "
+        "pages and PDFs by address, and the articles an RSS or Atom feed links to. Also list, "
+        "preview or remove articles."
     )
-    parser.add_argument("paths", nargs="*", type=Path, help="files or folders to ingest")
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="files, folders or http(s) addresses")
+    parser.add_argument("--urls", type=Path, metavar="FILE", help="a file of web addresses, one a line")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--list", action="store_true", help="list the ingested articles")
     action.add_argument("--remove", metavar="ID", action="append", help="remove an article by id")
+    action.add_argument("--show", action="store_true", help="print what would be stored; store nothing")
+    parser.add_argument("--limit", type=int, metavar="N", help="take the N newest articles of a feed")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds a web address may take (20)")
     parser.add_argument("--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -46,24 +53,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed ingest command (see :func:`add_arguments`)."""
-    if not args.paths and not args.list and not args.remove:
-        args.usage_error("give files or folders to ingest, --list or --remove ID")
-    if args.paths and (args.list or args.remove):
-        args.usage_error("--list and --remove take no paths")
+    sources = [*args.sources, *_addresses(args)]
+    if not sources and not args.list and not args.remove:
+        args.usage_error("give files, folders or web addresses to ingest, --urls FILE, --list or --remove ID")
+    if sources and (args.list or args.remove):
+        args.usage_error("--list and --remove take no sources")
+    if args.show and not sources:
+        args.usage_error("--show needs the sources to preview")
+    if args.limit is not None and args.limit < 1:
+        args.usage_error("--limit takes a number of articles, 1 or more")
     stay_offline()
     if args.verbose:
         _log_progress()
-    settings = Settings.from_env(store=args.store)
+    settings = Settings.from_env(store=args.store, fetch_timeout=args.timeout)
+    links = LinkOptions(timeout=settings.fetch_timeout, allow_private=True, feed_limit=args.limit)
     try:
         from assistant.app import Assistant
 
         root = Assistant.from_settings(settings)
         if args.list:
             return _list(root, args.json)
+        if args.show:
+            return _show(root, sources, links, args.json)
         if args.remove:
             status, changed = _remove(root, args.remove)
         else:
-            status, changed = _ingest(root, args.paths, args.json, show_progress=not args.quiet)
+            status, changed = _ingest(root, sources, links, args.json, show_progress=not args.quiet)
         if changed:
             _prepare_search(settings, quiet=args.quiet)
         return status
@@ -75,6 +90,17 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+def _addresses(args: argparse.Namespace) -> list[str]:
+    """The web addresses of ``--urls FILE``: one a line, blank lines and ``#`` comments left out."""
+    if args.urls is None:
+        return []
+    try:
+        lines = args.urls.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        args.usage_error(f"cannot read --urls {args.urls}: {getattr(e, 'strerror', None) or e}")
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 def _log_progress() -> None:
     """Show the ingest's own progress messages (each committed batch) on stderr."""
     handler = logging.StreamHandler(sys.stderr)
@@ -84,10 +110,12 @@ def _log_progress() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _ingest(root: Assistant, paths: list[Path], as_json: bool, show_progress: bool) -> tuple[int, bool]:
+def _ingest(
+    root: Assistant, sources: list[str], links: LinkOptions, as_json: bool, show_progress: bool
+) -> tuple[int, bool]:
     from ingest.pipeline import Library
 
-    report = Library(root).add_paths(paths, show_progress=show_progress and sys.stderr.isatty())
+    report = Library(root).add_sources(sources, links, show_progress=show_progress and sys.stderr.isatty())
     if as_json:
         print(json.dumps([asdict(o) for o in report.outcomes], indent=2))
     else:
@@ -99,6 +127,41 @@ def _ingest(root: Assistant, paths: list[Path], as_json: bool, show_progress: bo
                 print(f"{o.status:>9}  {o.source}{extra}{reason}")
         print(report.summary())
     return (1 if report.failures else 0), report.changed
+
+
+def _show(root: Assistant, sources: list[str], links: LinkOptions, as_json: bool) -> int:
+    """Print what each source would be stored as; exit 1 when any would fail. Stores nothing."""
+    from ingest.pipeline import Library
+
+    failed = False
+    for item in Library(root).preview(sources, links):
+        if isinstance(item, Outcome):
+            failed |= item.status == "failed"
+            print(
+                json.dumps({"source": item.source, "status": item.status, "error": item.detail})
+                if as_json
+                else f"{item.status:>9}  {item.source}: {item.detail}"
+            )
+            continue
+        view = {
+            "source": item.source,
+            "url": item.meta.url,
+            "title": item.title,
+            "published": item.meta.published,
+            "author": item.meta.author,
+            "site": item.meta.site,
+            "text": item.text,
+            "sentences": len(item.sentences),
+        }
+        if as_json:
+            print(json.dumps(view, ensure_ascii=False))
+        else:
+            print(f"== {item.title}  [{item.source}]")
+            for key in ("url", "published", "author", "site", "sentences"):
+                if view[key] is not None:
+                    print(f"{key}: {view[key]}")
+            print(f"\n{item.text}\n")
+    return 1 if failed else 0
 
 
 def _list(root: Assistant, as_json: bool) -> int:

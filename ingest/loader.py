@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from html.parser import HTMLParser
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.data import RawArticle
+from assistant.data import Metadata, Outcome, RawArticle
 from assistant.errors import IngestError
+from ingest.html import read_html
+from ingest.markdown import read_markdown
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024
+_KIND_OF_SUFFIX = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+_KIND_OF_TYPE = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "text",
+    "application/pdf": "pdf",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +44,11 @@ class Found:
     skip_reason: str = ""
 
 
-def find_files(paths: list[Path]) -> Iterator[Found]:
-    """Article files under ``paths`` in a stable order; unusable entries come with a reason."""
-    seen_dirs: set[tuple[int, int]] = set()
+def find_files(paths: list[Path], seen_dirs: set[tuple[int, int]] | None = None) -> Iterator[Found]:
+    """Article files under ``paths`` in a stable order; unusable entries come with a reason.
+
+    ``seen_dirs`` (device, inode) holds the folders already walked, shared between calls."""
+    seen_dirs = set() if seen_dirs is None else seen_dirs
     for path in paths:
         if path.is_dir():
             yield from _walk(path, seen_dirs)
@@ -86,9 +101,55 @@ def read_article(path: Path, source: str | None = None) -> RawArticle:
         data = path.read_bytes()
     except OSError as e:
         raise IngestError(f"{name}: cannot read: {e.strerror or e}") from e
-    text, note = decode(data, name)
-    kind = "html" if suffix in (".html", ".htm") else suffix
-    return parse_text(text, source or str(path.resolve()), kind, note)
+    return read_bytes(data, _KIND_OF_SUFFIX.get(suffix, "pdf"), source or str(path.resolve()), name)
+
+
+def read_bytes(
+    data: bytes, kind: str, source: str, name: str, url: str | None = None, charset: str | None = None
+) -> RawArticle:
+    """Read an article of a kind (``text``, ``markdown``, ``html``, ``pdf``) from its bytes.
+
+    ``name`` starts the messages; ``url`` is where a web page was fetched from (its
+    canonical address, when the page gives one, wins) and ``charset`` what its server said
+    the text is encoded in."""
+    if kind == "pdf":
+        from ingest.pdf import read_pdf
+
+        raw = read_pdf(data, source)
+        return replace(raw, meta=replace(raw.meta, url=url)) if url else raw
+    text, note = decode(data, name, charset)
+    return replace(parse_text(text, source, kind, url), note=note)
+
+
+def is_link(source: str) -> bool:
+    """Whether an input names a web address rather than a file."""
+    return "://" in source[:12]
+
+
+def read_link(
+    url: str, *, timeout: float, allow_private: bool, feed_limit: int | None
+) -> Iterator[RawArticle | Outcome]:
+    """The article a web address holds, or, for an RSS or Atom feed, each article it links to
+    (newest first, at most ``feed_limit``). The address given is each article's source, so
+    fetching it again updates that article. Failures come as failed outcomes."""
+    from ingest.fetch import feed_items, fetch, looks_like_feed
+
+    options = {"timeout": timeout, "max_bytes": MAX_BYTES, "allow_private": allow_private}
+    try:
+        page = fetch(url, **options)
+        if looks_like_feed(page.content_type, page.data):
+            items = feed_items(page.data, page.url, feed_limit)
+        else:
+            kind = _KIND_OF_TYPE[page.content_type]
+            yield read_bytes(page.data, kind, url, url, page.url, page.charset)
+            return
+    except IngestError as e:
+        yield Outcome(url, "failed", str(e).removeprefix(f"{url}: "))
+        return
+    if not items:
+        yield Outcome(url, "failed", "the feed links to no article")
+    for item in items:
+        yield from read_link(item.url, timeout=timeout, allow_private=allow_private, feed_limit=None)
 
 
 def pasted_article(title: str, text: str) -> RawArticle:
@@ -103,13 +164,19 @@ def pasted_article(title: str, text: str) -> RawArticle:
             f"the pasted text is over the {MAX_BYTES / 2**20:.0f} MB limit for one article; "
             "split it into smaller parts"
         )
-    return parse_text(f"{title}\n\n{text}", f"pasted:{title}", ".txt")
+    return parse_text(f"{title}\n\n{text}", f"pasted:{title}", "text")
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text of the bytes and a note when a fallback encoding was used; binary data is refused."""
+def decode(data: bytes, name: str, charset: str | None = None) -> tuple[str, str]:
+    """Text of the bytes (in ``charset`` when one is declared) and a note when a fallback
+    encoding was used; binary data is refused."""
     if not data.strip():
         raise IngestError(f"{name}: the file is empty")
+    if charset and codecs.lookup(charset).name not in ("utf-8", "utf-16"):
+        try:
+            return data.decode(charset), ""
+        except (UnicodeDecodeError, LookupError):
+            pass
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         try:  # what Windows tools call "Unicode"
             return data.decode("utf-16"), ""
@@ -133,18 +200,18 @@ def _binary_share(sample: bytes) -> float:
     return control / max(len(sample), 1)
 
 
-def parse_text(text: str, source: str, kind: str, note: str = "") -> RawArticle:
-    """Split ``text`` of a kind (``.txt``, ``.md``, ``html``) into a title and raw paragraphs."""
+def parse_text(text: str, source: str, kind: str, url: str | None = None) -> RawArticle:
+    """Split ``text`` of a kind (``text``, ``markdown``, ``html``) into a title and raw paragraphs."""
     if kind == "html":
-        title, paragraphs = _html_paragraphs(text)
+        return read_html(text, source, url)
+    if kind == "markdown":
+        raw = read_markdown(text, source)
     else:
-        if kind in (".md", ".markdown"):
-            text = _strip_markdown(text)
         lines = _paragraph_lines(text)
-        title, paragraphs = (lines[0], lines[1:]) if lines else ("", [])
-    if not title.strip():
-        raise IngestError(f"{source}: no text found")
-    return RawArticle(source, " ".join(title.split()), tuple(paragraphs), note)
+        if not lines:
+            raise IngestError(f"{source}: no text found")
+        raw = RawArticle(source, " ".join(lines[0].split()), tuple(lines[1:]))
+    return replace(raw, meta=Metadata(url=url)) if url else raw
 
 
 def _paragraph_lines(text: str) -> list[str]:
@@ -162,86 +229,3 @@ def _paragraph_lines(text: str) -> list[str]:
             paragraphs.append([line])
         joinable = True
     return [" ".join(lines) for lines in paragraphs]
-
-
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+|^\s*>\s?", re.MULTILINE)
-_MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*```.*$", re.MULTILINE)
-
-
-def _strip_markdown(text: str) -> str:
-    text = _MD_IMAGE.sub("", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_RULE.sub("", text)
-    text = _MD_HEADING.sub("", text)
-    text = _MD_LIST.sub("", text)
-    return _MD_EMPHASIS.sub(r"\2", text)
-
-
-_SKIPPED_TAGS = frozenset(
-    "script style noscript template nav header footer aside form button select svg iframe".split()
-)
-_BLOCK_TAGS = frozenset(
-    "p div section article main h1 h2 h3 h4 h5 h6 li blockquote figcaption pre td th tr br dd dt "
-    "title body ul ol table figure".split()
-)
-
-
-class _HtmlText(HTMLParser):
-    """Collects the text of block elements, leaving out scripts, styles and page chrome."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
-        self.title = ""
-        self.h1 = ""
-        self._skipping = 0
-        self._current: list[str] = []
-        self._in = ""
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-            self._in = tag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self._current.append(data)
-
-    def _flush(self) -> None:
-        text = " ".join("".join(self._current).split())
-        self._current = []
-        if not text:
-            return
-        if self._in == "title" and not self.title:
-            self.title = text
-        else:
-            if self._in == "h1" and not self.h1:
-                self.h1 = text
-            self.blocks.append(text)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-
-def _html_paragraphs(html: str) -> tuple[str, list[str]]:
-    parser = _HtmlText()
-    parser.feed(html)
-    parser.close()
-    blocks = parser.blocks
-    title = parser.h1 or parser.title or (blocks[0] if blocks else "")
-    if title in blocks:
-        blocks.remove(title)
-    return title, blocks

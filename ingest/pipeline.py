@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,9 +24,10 @@ import numpy as np
 from assistant.data import Article, IngestReport, Outcome, RawArticle, Sentence, Status
 from assistant.embedder import Embedder, EmbeddingProcess
 from assistant.errors import IngestError
+from assistant.library import DEFAULT_LINKS, LinkOptions
 from assistant.settings import Settings
 from assistant.store import Known, Store
-from ingest.loader import MAX_BYTES, SUFFIXES, find_files, pasted_article, read_article
+from ingest.loader import MAX_BYTES, SUFFIXES, find_files, is_link, pasted_article, read_article, read_link
 from ingest.split import build_article
 
 if TYPE_CHECKING:
@@ -168,22 +170,38 @@ def _decide(raw: RawArticle, article: Article, known: Known, store: Store, write
     return Outcome(raw.source, "updated" if existing else "added", raw.note, **found)
 
 
-def _read_inputs(paths: list[Path]) -> Iterable[RawArticle | Outcome]:
+def _read_inputs(sources: Sequence[str | Path], links: LinkOptions) -> Iterator[RawArticle | Outcome]:
+    """Each input read, in order: web addresses fetched, folders walked, files read; every
+    failure an outcome."""
+    seen_dirs: set[tuple[int, int]] = set()
     read: dict[Path, Path] = {}  # real path -> the path it was first read as
-    for found in find_files(paths):
-        if found.skip_reason:
-            status: Status = "failed" if found.path in paths else "skipped"
-            yield Outcome(str(found.path), status, found.skip_reason)
+    for source in sources:
+        if is_link(str(source)):
+            yield from _guarded(str(source), lambda url=str(source): read_link(url, **asdict(links)))
             continue
-        real = found.path.resolve()
-        if real in read:  # given twice, or reached again through a link
-            yield Outcome(str(found.path), "skipped", f"same file as {read[real]}")
-            continue
-        read[real] = found.path
-        try:
-            yield read_article(found.path)
-        except IngestError as e:
-            yield _failed(str(found.path), e, str(real))
+        for found in find_files([Path(source)], seen_dirs):
+            if found.skip_reason:
+                status: Status = "failed" if found.path == Path(source) else "skipped"
+                yield Outcome(str(found.path), status, found.skip_reason)
+            elif (real := found.path.resolve()) in read:  # given twice, or reached again through a link
+                yield Outcome(str(found.path), "skipped", f"same file as {read[real]}")
+            else:
+                read[real] = found.path
+                yield from _guarded(str(found.path), lambda path=found.path: [read_article(path)], str(real))
+
+
+def _guarded(
+    source: str, read: Callable[[], Iterable[RawArticle | Outcome]], *names: str
+) -> Iterator[RawArticle | Outcome]:
+    """What ``read`` yields, a failure becoming a failed outcome for ``source``: a reason the
+    loader gives, or, from a library that choked on the input, what it said."""
+    try:
+        yield from read()
+    except IngestError as e:
+        yield _failed(source, e, *names)
+    except Exception as e:  # a parser's own error on a damaged input: that input fails, not the run
+        log.debug("reading %s failed", source, exc_info=True)
+        yield Outcome(source, "failed", f"could not be read: {type(e).__name__}: {e}")
 
 
 class Library:
@@ -218,9 +236,25 @@ class Library:
                 writer.close()
         return IngestReport(tuple(outcomes))
 
-    def add_paths(self, paths: Iterable[Path | str], show_progress: bool = False) -> IngestReport:
-        """Ingest files and folders (recursively): added, updated, unchanged, skipped or failed."""
-        return self.add(_read_inputs([Path(p) for p in paths]), show_progress)
+    def add_sources(
+        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS, show_progress: bool = False
+    ) -> IngestReport:
+        """Ingest files, folders (recursively), web pages and feeds: each added, updated,
+        unchanged, skipped or failed."""
+        return self.add(_read_inputs(list(sources), links), show_progress)
+
+    def preview(
+        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS
+    ) -> Iterator[Article | Outcome]:
+        """What :meth:`add_sources` would store for each input (or why it would fail); writes nothing."""
+        for raw in _read_inputs(list(sources), links):
+            if isinstance(raw, Outcome):
+                yield raw
+                continue
+            try:
+                yield build_article(raw)
+            except IngestError as e:
+                yield _failed(raw.source, e)
 
     def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:
         """Ingest one file (an upload) under the name ``source``, read as the CLI reads files."""

@@ -65,7 +65,7 @@ def root(settings: Settings) -> Assistant:
 def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding the sample article, shared by the tests that only read it."""
     settings = Settings(store=tmp_path_factory.mktemp("sample") / "store", chroma_host=None)
-    report = library(settings).add_paths([SAMPLE])
+    report = library(settings).add_sources([SAMPLE])
     assert report.count("added") == 1, report
     return settings
 

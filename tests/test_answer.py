@@ -107,10 +107,10 @@ def test_answer_sees_articles_ingested_after_it_started(
 ) -> None:
     first = tmp_path / "first.txt"
     first.write_text("Harbour report\n\nThe ferry to Skye left at noon carrying forty cars.\n")
-    library(settings).add_paths([first])
+    library(settings).add_sources([first])
     assert "ferry" in root.answer("When did the ferry to Skye leave?").citations[0].text
     second = tmp_path / "second.txt"
     second.write_text("Mountain report\n\nThe summit of Ben Nevis was closed by heavy snow on Tuesday.\n")
-    library(settings).add_paths([second])
+    library(settings).add_sources([second])
     reply = root.answer("Why was the summit of Ben Nevis closed?")
     assert "Ben Nevis" in reply.citations[0].text

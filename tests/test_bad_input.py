@@ -157,11 +157,24 @@ def test_png_and_zip_named_as_text_are_binary(store: Settings, sample_store, tmp
 @pytest.mark.subprocess
 def test_unsupported_extension(store: Settings, sample_store, tmp_path: Path) -> None:
     (tmp_path / "photo.png").write_bytes(PNG)
-    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.7\n" + PNG)
-    for name, suffix in (("photo.png", ".png"), ("report.pdf", ".pdf")):
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    for name, suffix in (("photo.png", ".png"), ("sheet.xlsx", ".xlsx")):
         _assert_refused(
             store, sample_store, tmp_path / name, f"unsupported file type {suffix}; use .txt, .md"
         )
+
+
+@pytest.mark.subprocess
+def test_a_pdf_that_is_not_one_or_has_no_text(store: Settings, sample_store, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.7\n" + PNG)
+    _assert_refused(store, sample_store, tmp_path / "report.pdf", "not a readable PDF")
+    scan = FPDF()
+    scan.add_page()
+    scan.rect(20, 20, 120, 160, style="F")  # a page with a picture and no text, as a scan has
+    scan.output(str(tmp_path / "scan.pdf"))
+    _assert_refused(store, sample_store, tmp_path / "scan.pdf", "no text layer: scanned pages need OCR")
 
 
 @pytest.mark.subprocess
@@ -266,7 +279,7 @@ def test_duplicate_files_under_two_names(store: Settings, tmp_path: Path) -> Non
 
 
 def test_the_same_article_twice_in_one_call_is_written_once(settings: Settings) -> None:
-    raw = parse_text(GOOD, "/api/news.txt", ".txt")
+    raw = parse_text(GOOD, "/api/news.txt", "text")
     report = library(settings).add([raw, raw])
     assert [(o.status, o.detail) for o in report.outcomes] == [
         ("added", ""),

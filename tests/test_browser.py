@@ -41,7 +41,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The chat served over a store of its own (the tests add articles) holding the sample."""
     folder = tmp_path_factory.mktemp("browser")
     settings = Settings(store=folder / "store", chroma_host=None)
-    assert library(settings).add_paths([SAMPLE]).count("added") == 1
+    assert library(settings).add_sources([SAMPLE]).count("added") == 1
     with served_chat(settings.store, folder) as served:
         yield served
 

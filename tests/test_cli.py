@@ -32,11 +32,12 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert set(reply) == {"text", "abstained", "citations"}
+    assert set(reply) == {"text", "short", "abstained", "citations"}
     assert reply["abstained"] is False
     first = reply["citations"][0]
     assert set(first) == {
         "text", "article_id", "title", "sentence_index", "start", "end", "score", "site", "published", "url",
+        "field",
     }  # fmt: skip
     assert "USD 5 million" in first["text"]
     text = Store(sample_settings).article_text(first["article_id"])

@@ -34,7 +34,7 @@ def same_corpus(a: Corpus, b: Corpus) -> None:
 
 @pytest.fixture
 def sample_store(settings: Settings) -> Store:
-    library(settings).add_paths([SAMPLE])
+    library(settings).add_sources([SAMPLE])
     return Store(settings)
 
 
@@ -75,7 +75,7 @@ def test_a_new_article_makes_a_new_corpus_and_replaces_the_cache(
     before = cache.get()
     extra = tmp_path / "harbour.txt"
     extra.write_text("Harbour report\n\nThe Zephyrine ferry to Skye left at noon carrying forty cars.\n")
-    library(settings).add_paths([extra])
+    library(settings).add_sources([extra])
     after = cache.get()
     assert after.generation != before.generation
     assert len(after) == len(before) + 1

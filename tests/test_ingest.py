@@ -27,7 +27,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_sample_is_stored_with_its_metadata(settings: Settings) -> None:
-    report = library(settings).add_paths([SAMPLE])
+    report = library(settings).add_sources([SAMPLE])
     assert report.summary() == "1 added, 0 updated, 0 unchanged, 0 skipped, 0 failed"
     store = Store(settings)
     (info,) = store.articles()
@@ -50,19 +50,19 @@ def test_sample_is_stored_with_its_metadata(settings: Settings) -> None:
 
 
 def test_ingesting_again_changes_nothing(settings: Settings) -> None:
-    library(settings).add_paths([SAMPLE])
+    library(settings).add_sources([SAMPLE])
     store = Store(settings)
     before = sorted(store._sentences.get(include=[])["ids"])
-    report = library(settings).add_paths([SAMPLE])
+    report = library(settings).add_sources([SAMPLE])
     assert report.count("unchanged") == 1 and report.count("added") == 0
     assert sorted(store._sentences.get(include=[])["ids"]) == before
 
 
 def test_a_changed_article_replaces_its_old_sentences(settings: Settings, tmp_path: Path) -> None:
     path = _write(tmp_path / "news.txt", "Harbour news\n\nThe ferry left at noon. It carried forty cars.\n")
-    library(settings).add_paths([path])
+    library(settings).add_sources([path])
     _write(path, "Harbour news\n\nThe ferry left at dawn. It carried ninety cars. The sea was calm.\n")
-    report = library(settings).add_paths([path])
+    report = library(settings).add_sources([path])
     assert report.count("updated") == 1
     store = Store(settings)
     (info,) = store.articles()
@@ -78,7 +78,7 @@ def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
 ) -> None:
     monkeypatch.setattr(embedder, "WORKER_BATCHES", 1)  # a new worker process for every batch
     write_articles(tmp_path / "articles", 80)  # 800 sentences: four batches
-    report = library(settings).add_paths([tmp_path / "articles"])
+    report = library(settings).add_sources([tmp_path / "articles"])
     assert report.count("added") == 80, report.summary()
     stored = assert_consistent(settings)  # every sentence, each its own nearest neighbour
     assert len(stored["articles"]) == 80
@@ -87,7 +87,7 @@ def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
 def test_two_articles_never_collide(settings: Settings, tmp_path: Path) -> None:
     a = _write(tmp_path / "a.txt", "Alpha\n\nThe same sentence appears here. Alpha only.\n")
     b = _write(tmp_path / "b.txt", "Beta\n\nThe same sentence appears here. Beta only.\n")
-    report = library(settings).add_paths([a, b])
+    report = library(settings).add_sources([a, b])
     assert report.count("added") == 2
     store = Store(settings)
     assert len(store.articles()) == 2
@@ -106,7 +106,7 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
         "<html><head><title>Page</title><script>alert(1)</script></head><body><h1>Html title</h1>"
         "<nav>Home | News</nav><p>The council met on Monday.</p><p>It voted twice.</p></body></html>",
     )
-    report = library(settings).add_paths([folder])
+    report = library(settings).add_sources([folder])
     assert report.count("added") == 2, report
     titles = sorted(a.title for a in Store(settings).articles())
     assert titles == ["Html title", "Markdown title"]

@@ -25,7 +25,7 @@ def harbour(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     folder = tmp_path_factory.mktemp("harbour")
     (folder / "harbour.txt").write_text(ARTICLE)
     settings = Settings(store=folder / "store", chroma_host=None)
-    library(settings).add_paths([folder / "harbour.txt"])
+    library(settings).add_sources([folder / "harbour.txt"])
     return make_root(settings)
 
 

@@ -44,7 +44,7 @@ def test_sample_article_is_cleaned() -> None:
 
 
 def test_a_caption_never_merges_with_the_next_paragraph() -> None:
-    raw = parse_text("Title\n\nA caption without a full stop\nThe next paragraph starts here.\n", "x", ".txt")
+    raw = parse_text("Title\n\nA caption without a full stop\nThe next paragraph starts here.\n", "x", "text")
     article = build_article(raw)
     assert [s.text for s in article.sentences] == [
         "A caption without a full stop",

@@ -209,12 +209,14 @@ def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (tmp_path / "empty.md").write_text("  \n")
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 text")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     with (tmp_path / "huge.txt").open("wb") as huge:
         huge.truncate(MAX_BYTES + 1)
     for name, reason in [
         ("binary.txt", "binary"),
         ("empty.md", "empty"),
-        ("report.pdf", "unsupported file type .pdf"),
+        ("report.pdf", "not a readable PDF"),
+        ("photo.png", "unsupported file type .png"),
         ("huge.txt", "MB limit"),
     ]:
         box, status, *_ = page.add_file(str(tmp_path / name), [])
@@ -223,7 +225,7 @@ def test_unreadable_files_are_refused_and_leave_the_store_as_it_was(
         assert box is None
         assert page.store.articles() == before
         # the CLI reads files with the same function: the same reason, word for word
-        (outcome,) = library(settings).add_paths([tmp_path / name]).outcomes
+        (outcome,) = library(settings).add_sources([tmp_path / name]).outcomes
         assert message == f"⚠ {name}: {outcome.detail}"
 
 
