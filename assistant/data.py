@@ -137,18 +137,41 @@ class Short:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """One sentence of a generated answer, as checked against the sources it cites."""
+
+    text: str  # the sentence as the model wrote it, markers included
+    citations: tuple[int, ...]  # the marker numbers it carries
+    supported: bool  # whether everything it says stands in the sentences it cites
+    reason: str = ""  # why not, when it is not: "cites no source", "2015 is not in [1]"
+
+    def to_dict(self) -> dict:
+        """The claim as plain JSON-ready data."""
+        return {**asdict(self), "citations": list(self.citations)}
+
+
+Mode = Literal["extractive", "generated"]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
-    """An extractive answer: ``text`` carries [n] markers for ``citations[n - 1]``.
+    """An answer: ``text`` carries [n] markers for ``citations[n - 1]``.
 
     When ``abstained`` is true the articles do not answer the question, ``text`` says so
     and ``citations`` is empty. ``short`` is the phrase that answers a question asking for
-    a name, a date, a number or an amount, when one is found with confidence.
+    a name, a date, a number or an amount, when one is found with confidence. ``mode`` says
+    whether the text is the articles' own sentences or written by a language model; a
+    generated answer keeps every sentence the model wrote in ``claims``, and ``text`` only
+    the supported ones. ``note`` says why a generated answer fell back to the extractive one.
     """
 
     text: str
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
     short: Short | None = None
+    mode: Mode = "extractive"
+    claims: tuple[Claim, ...] = ()
+    note: str = ""
 
     def as_text(self, heading: str = "Sources", bold: Callable[[str], str] = str) -> str:
         """The short answer (through ``bold``), the answer, then one source line per citation
@@ -170,6 +193,9 @@ class Answer:
             "short": self.short.to_dict() if self.short else None,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "claims": [c.to_dict() for c in self.claims],
+            "note": self.note,
         }
 
 

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     auth: str | None = None  # "user:password[,user2:password2]" for the web UI
     auth_file: Path | None = None  # a file of "user:password" lines
 
+    # A LangChain chat model to write answers ("ollama:llama3.2", "openai:gpt-4o-mini", or
+    # "local", the small model this package can run itself); None answers with the articles'
+    # own sentences only.
+    llm: str | None = None
+    llm_timeout: float = Field(60.0, gt=0)  # seconds a generated answer may take
+
     fetch_timeout: float = Field(20.0, gt=0)  # seconds a web address may take to download
     # Whether the chat, served on another address than loopback, may fetch links that lead to
     # this machine or its private network (it never does unless this is set).

@@ -32,7 +32,8 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert set(reply) == {"text", "short", "abstained", "citations"}
+    assert set(reply) == {"text", "short", "abstained", "citations", "mode", "claims", "note"}
+    assert reply["mode"] == "extractive" and reply["claims"] == [] and reply["note"] == ""
     assert reply["abstained"] is False
     first = reply["citations"][0]
     assert set(first) == {
