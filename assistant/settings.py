@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbeddingBackend = Literal["onnx-int8", "onnx", "torch"]
@@ -76,17 +76,21 @@ class Settings(BaseSettings):
     # "local", the small model this package can run itself); None answers with the articles'
     # own sentences only.
     llm: str | None = None
-    llm_timeout: float = Field(60.0, gt=0)  # seconds a generated answer may take
+    llm_timeout: float = Field(60.0, gt=0, le=3600)  # seconds a generated answer may take
 
-    fetch_timeout: float = Field(20.0, gt=0)  # seconds a web address may take to download
+    fetch_timeout: float = Field(20.0, gt=0, le=3600)  # seconds a web address may take to download
     # Whether the chat, served on another address than loopback, may fetch links that lead to
     # this machine or its private network (it never does unless this is set).
     allow_private_links: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """The settings of the environment, with the given fields replaced unless None (CLI flags)."""
-        return cls().with_overrides(**overrides)
+        """The settings of the environment, with the given fields replaced unless None (CLI flags);
+        :class:`~assistant.errors.ConfigError` names a value that is not allowed."""
+        try:
+            return cls().with_overrides(**overrides)
+        except ValidationError as e:
+            raise _config_error(e) from e
 
     def auth_pairs(self) -> list[tuple[str, str]]:
         """The web UI's users and passwords, from ``auth`` and ``auth_file``."""
@@ -115,6 +119,20 @@ class Settings(BaseSettings):
         return str(self.store)
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given fields replaced, ignoring the ones left as None (CLI flags)."""
+        """A copy with the given fields replaced, ignoring the ones left as None (CLI flags);
+        the new values are checked like the environment's."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        return self.model_copy(update=given) if given else self
+        if not given:
+            return self
+        try:
+            return type(self)(**{**self.model_dump(), **given})
+        except ValidationError as e:
+            raise _config_error(e) from e
+
+
+def _config_error(error: ValidationError) -> Exception:
+    """A :class:`ConfigError` naming each setting that is not allowed and why."""
+    from assistant.errors import ConfigError
+
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    return ConfigError(f"a setting is not allowed ({problems})")

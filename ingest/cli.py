@@ -62,19 +62,21 @@ def run(args: argparse.Namespace) -> int:
         args.usage_error("--show needs the sources to preview")
     if args.limit is not None and args.limit < 1:
         args.usage_error("--limit takes a number of articles, 1 or more")
+    if args.timeout is not None and not args.timeout > 0:  # 0, negative or nan
+        args.usage_error("--timeout takes a number of seconds, more than 0")
     stay_offline()
     if args.verbose:
         _log_progress()
-    settings = Settings.from_env(store=args.store, fetch_timeout=args.timeout)
-    links = LinkOptions(timeout=settings.fetch_timeout, allow_private=True, feed_limit=args.limit)
     try:
         from assistant.app import Assistant
 
+        settings = Settings.from_env(store=args.store, fetch_timeout=args.timeout)
+        links = LinkOptions(timeout=settings.fetch_timeout, allow_private=True, feed_limit=args.limit)
+        if args.show:  # a preview reads and splits only: the store is never opened
+            return _show(Assistant(settings), sources, links, args.json)
         root = Assistant.from_settings(settings)
         if args.list:
             return _list(root, args.json)
-        if args.show:
-            return _show(root, sources, links, args.json)
         if args.remove:
             status, changed = _remove(root, args.remove)
         else:

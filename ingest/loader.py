@@ -13,10 +13,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.data import Metadata, Outcome, RawArticle
 from assistant.errors import IngestError
 from ingest.html import read_html
+
+if TYPE_CHECKING:
+    from ingest.fetch import Fetched
 from ingest.markdown import read_markdown
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -132,24 +136,42 @@ def read_link(
     """The article a web address holds, or, for an RSS or Atom feed, each article it links to
     (newest first, at most ``feed_limit``). The address given is each article's source, so
     fetching it again updates that article. Failures come as failed outcomes."""
-    from ingest.fetch import feed_items, fetch, looks_like_feed
+    from ingest.fetch import feed_items
 
-    options = {"timeout": timeout, "max_bytes": MAX_BYTES, "allow_private": allow_private}
+    options = {"timeout": timeout, "allow_private": allow_private}
     try:
-        page = fetch(url, **options)
-        if looks_like_feed(page.content_type, page.data):
-            items = feed_items(page.data, page.url, feed_limit)
-        else:
-            kind = _KIND_OF_TYPE[page.content_type]
-            yield read_bytes(page.data, kind, url, url, page.url, page.charset)
+        page, feed = _fetch_page(url, **options)
+        if feed is None:
+            yield page
             return
+        items = feed_items(feed.data, feed.url, feed_limit)
     except IngestError as e:
         yield Outcome(url, "failed", str(e).removeprefix(f"{url}: "))
         return
     if not items:
         yield Outcome(url, "failed", "the feed links to no article")
-    for item in items:
-        yield from read_link(item.url, timeout=timeout, allow_private=allow_private, feed_limit=None)
+    for item in items:  # a feed's articles, never the feeds it may list (one could list itself)
+        try:
+            article, inner = _fetch_page(item.url, **options)
+        except IngestError as e:
+            yield Outcome(item.url, "failed", str(e).removeprefix(f"{item.url}: "))
+            continue
+        if inner is not None:
+            yield Outcome(item.url, "failed", "a feed inside a feed is not followed: give its address itself")
+        elif article.meta.published is None and item.published:  # the page has no date; its feed does
+            yield replace(article, meta=replace(article.meta, published=item.published))
+        else:
+            yield article
+
+
+def _fetch_page(url: str, *, timeout: float, allow_private: bool) -> tuple[RawArticle | None, Fetched | None]:
+    """The article at ``url``, or (None, the download) when it is a feed."""
+    from ingest.fetch import fetch, looks_like_feed
+
+    page = fetch(url, timeout=timeout, max_bytes=MAX_BYTES, allow_private=allow_private)
+    if looks_like_feed(page.content_type, page.data):
+        return None, page
+    return read_bytes(page.data, _KIND_OF_TYPE[page.content_type], url, url, page.url, page.charset), None
 
 
 def pasted_article(title: str, text: str) -> RawArticle:
