@@ -3,10 +3,12 @@
 A logistic model over :data:`ABSTAIN_FEATURES` gives the probability that the best-ranked
 sentence answers the question. Besides how strong and how clear the best candidate is, the
 signals count what the question asks about that the sentence lacks: terms no article
-knows, terms missing from the sentence, names or numbers it does not mention, and a
-negation it does not share. Below the threshold chosen by ``python -m assistant.train``
-(the best SQuAD v2 answer-or-abstain accuracy that costs answerable questions at most 0.02
-hit@1 and gets every seed question right), the assistant says the articles do not answer.
+knows, terms missing from the sentence, names or numbers it does not mention, a negation it
+does not share, and which near-miss rules it trips (:mod:`assistant.nearmiss`). Below the
+threshold chosen by ``python -m assistant.train`` (the best SQuAD v2 answer-or-abstain
+accuracy that keeps SQuAD v1.1 hit@1 and gets every seed question right), the assistant says
+the articles do not answer; a candidate that trips a hard near-miss rule is declined whatever
+its probability, and the next one may be cited in its place when it is strong on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from assistant.corpus import Corpus
 from assistant.features import COLUMN
 from assistant.model import ScoreModel, check_names
+from assistant.nearmiss import NO_MISSES, RULES, Misses
 from assistant.ranking import Ranking
 
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|neither|cannot)\b|n['’]t\b", re.I)
@@ -36,6 +39,7 @@ class Top:
     ranking: Ranking
     sentence_terms: frozenset[str]
     known_terms: Container[str]  # every term some sentence holds (the idf table)
+    misses: Misses  # the near-miss rules the best candidate trips
 
     @property
     def features(self) -> np.ndarray:
@@ -84,13 +88,15 @@ ABSTAIN_FEATURES: tuple[Signal, ...] = (
     Signal("missing_terms", lambda t: sum(x not in t.sentence_terms for x in t.ranking.question.terms)),
     Signal("negation_mismatch", _negation_mismatch),
     Signal("missing_names", _missing_names),
+    *(Signal(f"miss_{rule}", lambda t, rule=rule: t.misses.flag(rule)) for rule in RULES),
 )
 ABSTAIN_FEATURE_NAMES: tuple[str, ...] = tuple(s.name for s in ABSTAIN_FEATURES)
 
 
-def abstain_features(corpus: Corpus, ranking: Ranking) -> np.ndarray:
-    """The evidence for "the articles answer this": one row of :data:`ABSTAIN_FEATURES`."""
-    top = Top(ranking, corpus.term_sets[ranking.candidates[0].row], corpus.idf)
+def abstain_features(corpus: Corpus, ranking: Ranking, misses: Misses = NO_MISSES) -> np.ndarray:
+    """The evidence for "the articles answer this": one row of :data:`ABSTAIN_FEATURES`;
+    ``misses`` are the near-miss rules the best candidate trips."""
+    top = Top(ranking, corpus.term_sets[ranking.candidates[0].row], corpus.idf, misses)
     return np.array([signal.compute(top) for signal in ABSTAIN_FEATURES], dtype=np.float32)
 
 
@@ -107,17 +113,17 @@ class Abstention:
         check_names(data, "abstain_features", ABSTAIN_FEATURE_NAMES)
         return cls(ScoreModel.from_json(data["abstain"]), float(data["abstain"]["threshold"]))
 
-    def answerable(self, corpus: Corpus, ranking: Ranking) -> float:
+    def answerable(self, corpus: Corpus, ranking: Ranking, misses: Misses = NO_MISSES) -> float:
         """The calibrated probability that the best candidate answers the question."""
         if not len(ranking) or not ranking.question.terms:
             return 0.0
-        logit = float(self.model.score(abstain_features(corpus, ranking)[None, :])[0])
+        logit = float(self.model.score(abstain_features(corpus, ranking, misses)[None, :])[0])
         return 1.0 / (1.0 + np.exp(-logit))
 
-    def reason(self, corpus: Corpus, ranking: Ranking) -> Reason | None:
+    def reason(self, corpus: Corpus, ranking: Ranking, misses: Misses = NO_MISSES) -> Reason | None:
         """Why to abstain on this ranking, or None to answer it."""
         if not ranking.question.terms:
             return "no_terms"
-        if not len(ranking) or self.answerable(corpus, ranking) < self.threshold:
+        if not len(ranking) or self.answerable(corpus, ranking, misses) < self.threshold:
             return "weak_evidence"
         return None

@@ -13,28 +13,32 @@ local store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from assistant import about
 from assistant.abstention import Abstention
+from assistant.citing import cite, compose
 from assistant.corpus import Corpus, CorpusCache
-from assistant.data import Answer, Citation
+from assistant.data import Answer, Citation, Short
 from assistant.embedder import Embedder
-from assistant.errors import EmptyStoreError, InvalidQuestionError
+from assistant.entities import EntityTagger
+from assistant.errors import AssistantError, EmptyStoreError, InvalidQuestionError
 from assistant.features import Question
 from assistant.followup import resolve
+from assistant.intent import Intent, intent_of
 from assistant.messages import Messages
+from assistant.nearmiss import Misses, Surroundings, misses, role_asked
 from assistant.ranking import Ranker, Ranking
 from assistant.retrieval import CANDIDATES, Candidate, retrieve
+from assistant.short import asked_for, pick
 from assistant.store import Store
 
+SHORT_CONFIDENCE = 0.3  # the least probability of the cited sentence for a short answer
+
 MAX_QUESTION_CHARS = 2000
-MAX_CITATIONS = 3
-# A further sentence is cited when p >= ratio * p(best). The ranker's softmax is peaked: the
-# seed questions' second supports score 0.19 of the best, other runners-up below 0.02.
-EXTRA_CITATION_RATIO = 0.15
-NEAR_DUPLICATE = 0.9  # cosine between two sentences above which only the first is cited
 
 
 class Answerer(Protocol):
@@ -95,61 +99,35 @@ class Trace:
     answer: Answer
 
 
-def cite(corpus: Corpus, ranking: Ranking) -> tuple[Citation, ...]:
-    """The best sentence, then up to two more strong ones that are not near-duplicates."""
-    chosen: list[int] = []
-    best = ranking.probabilities[0]
-    for i, candidate in enumerate(ranking.candidates[: MAX_CITATIONS * 4]):
-        if len(chosen) == MAX_CITATIONS or ranking.probabilities[i] < EXTRA_CITATION_RATIO * best:
-            break
-        vector = corpus.embeddings[candidate.row]
-        if any(float(vector @ corpus.embeddings[ranking.candidates[c].row]) > NEAR_DUPLICATE for c in chosen):
-            continue
-        chosen.append(i)
-    return tuple(citation(corpus, ranking.candidates[i].row, float(ranking.probabilities[i])) for i in chosen)
-
-
-def citation(corpus: Corpus, row: int, score: float) -> Citation:
-    """The citation of the sentence in ``row``, with its article's site, date and address."""
-    s = corpus.sentences[row]
-    meta = corpus.article_meta[corpus.article_of[row]]
-    return Citation(
-        text=s.text,
-        article_id=s.article_id,
-        title=s.title,
-        sentence_index=s.sentence_index,
-        start=s.start,
-        end=s.end,
-        score=round(score, 4),
-        site=meta.site,
-        published=meta.published,
-        url=meta.url,
-    )
-
-
-def compose(citations: tuple[Citation, ...]) -> Answer:
-    """The answer text: each cited sentence followed by its marker."""
-    return Answer(text=" ".join(f"{c.text} [{n}]" for n, c in enumerate(citations, 1)), citations=citations)
-
-
 class ExtractiveAnswerer:
-    """Answers with the articles' own sentences, each cited; abstains on weak evidence."""
+    """Answers with the articles' own sentences, each cited; abstains on weak evidence.
+
+    A question about a whole article (a summary, "tell me more", when it was published) is
+    answered about the article it names, else the one the conversation is about, else the
+    only one chosen (:meth:`focus`). Any other question is searched for: its best sentences
+    are cited unless the evidence is weak or the best one answers another question (a near
+    miss), with the short answer first when the question asks for a name, date or number.
+    """
 
     def __init__(
         self,
         store: Store,
         corpus_cache: CorpusCache,
         embedder: Embedder,
-        ranker: Ranker,
-        abstention: Abstention,
+        ranker: Ranker | None,
+        abstention: Abstention | None,
         messages: Messages,
+        tagger: EntityTagger,
     ) -> None:
+        """The parts it answers with; without a ranker and an abstention model it can only
+        retrieve and judge near misses (as ``python -m assistant.train`` does to fit them)."""
         self.store = store
         self.corpus_cache = corpus_cache
         self.embedder = embedder
         self.ranker = ranker
         self.abstention = abstention
         self.messages = messages
+        self.tagger = tagger
 
     def corpus(self) -> Corpus:
         """The in-memory corpus for the store as it is now; raises when it is empty."""
@@ -176,18 +154,17 @@ class ExtractiveAnswerer:
         article_ids: Sequence[str] | None = None,
     ) -> Trace:
         """Answer ``question`` and keep what it went through (see :class:`Trace`)."""
-        query = self.standalone(question, history)
+        text, turns = clean_question(question), user_turns(history)
+        chosen = tuple(article_ids) if article_ids else None
         corpus = self.corpus()
-        candidates = self.candidates(corpus, query, tuple(article_ids) if article_ids else None)
+        intent = intent_of(text)
+        if intent.kind != "question":
+            reply = self._about(intent, turns, corpus, chosen)
+            return Trace(text, corpus, (), Ranking.empty(Question.parse(text)), reply)
+        query = resolve(text, turns)
+        candidates = self.candidates(corpus, query, chosen)
         ranking = self.ranker.rank(corpus, Question.parse(query), candidates)
-        reason = self.abstention.reason(corpus, ranking)
-        if reason == "no_terms":
-            reply = self.abstain(self.messages.no_terms)
-        elif reason == "weak_evidence":
-            reply = self.abstain(self.messages.abstain)
-        else:
-            reply = compose(cite(corpus, ranking))
-        return Trace(query, corpus, candidates, ranking, reply)
+        return Trace(query, corpus, candidates, ranking, self._cited(corpus, ranking))
 
     def answer(
         self,
@@ -202,3 +179,136 @@ class ExtractiveAnswerer:
     def abstain(message: str) -> Answer:
         """An answer that says plainly the articles do not answer."""
         return Answer(text=message, citations=(), abstained=True)
+
+    # -- a question searched for ----------------------------------------------------------
+
+    def _cited(self, corpus: Corpus, ranking: Ranking) -> Answer:
+        """The cited answer to a searched question, or why there is none."""
+        if not ranking.question.terms:
+            return self.abstain(self.messages.no_terms)
+        if not len(ranking):
+            return self.abstain(self.messages.abstain)
+        misses_of = self.near_misses(corpus, ranking)
+        if self.abstention.reason(corpus, ranking, misses_of(0)):
+            near = misses_of(0).decline()  # say why, when the best sentence is about something else
+            return self.abstain(
+                self.messages.near_miss.format(reason=near) if near else self.messages.abstain
+            )
+        cited: list[int] = []
+
+        def on_target(i: int) -> bool:
+            """Not a near miss, and, in place of a near-missing best, strong enough on its own."""
+            if misses_of(i).decline() or (
+                i > 0 and self.abstention.reason(corpus, ranking.promoted(i), misses_of(i))
+            ):
+                return False
+            cited.append(i)
+            return True
+
+        citations = cite(corpus, ranking, on_target)
+        if not citations:
+            return self.abstain(self.messages.near_miss.format(reason=misses_of(0).decline()))
+        reply = compose(citations)
+        if ranking.probabilities[cited[0]] < SHORT_CONFIDENCE:
+            return reply
+        return replace(reply, short=self._short(ranking.question.text, citations))
+
+    def near_misses(self, corpus: Corpus, ranking: Ranking) -> Callable[[int], Misses]:
+        """The near-miss rules each candidate of ``ranking`` trips, worked out when first asked."""
+        question = ranking.question.text
+        asked = self.tagger.entities([question])[0]
+
+        @functools.cache
+        def of(i: int) -> Misses:
+            return misses(question, asked, self._surroundings(corpus, ranking.candidates[i].row, question))
+
+        return of
+
+    def _surroundings(self, corpus: Corpus, row: int, question: str) -> Surroundings:
+        """The sentence in ``row`` with its neighbours and paragraph, for the near-miss rules."""
+        paragraph = corpus.paragraph_of[row]
+        window_rows = [r for r in (int(corpus.previous[row]), row, int(corpus.following[row]))]
+        window = " ".join(
+            corpus.sentences[r].text
+            for r in dict.fromkeys(window_rows)
+            if corpus.paragraph_of[r] == paragraph
+        )
+        sentence = corpus.sentences[row]
+        texts = [corpus.sentences[int(r)].text for r in corpus.rows_of_paragraph(paragraph)]
+        people = ()
+        if role_asked(question):  # only a "who holds this role" question needs the window's people
+            people = tuple(e.text for e in self.tagger.entities([window])[0] if e.label == "PERSON")
+        return Surroundings(sentence.text, window, " ".join([*texts, sentence.title]), people)
+
+    def _short(self, question: str, citations: Sequence[Citation]) -> Short | None:
+        """The phrase of the first cited sentence that answers the question, when there is one."""
+        if not asked_for(question):
+            return None
+        for n, (c, entities) in enumerate(
+            zip(citations, self.tagger.entities([c.text for c in citations]), strict=True), 1
+        ):
+            found = pick(question, c.text, entities)
+            if found:
+                e = found.entity
+                return Short(e.text, c.article_id, c.start + e.start, c.start + e.end, n)
+        return None
+
+    # -- a question about a whole article -------------------------------------------------
+
+    def _about(
+        self, intent: Intent, turns: list[str], corpus: Corpus, chosen: tuple[str, ...] | None
+    ) -> Answer:
+        """A summary, more of it, or the article's metadata, for the article in focus."""
+        shown: set[int] = set()
+        if intent.kind == "more":
+            number, shown = self._shown_before(turns, corpus, chosen)
+        else:
+            number = self.focus(intent.topic, turns, corpus, chosen)
+        if number is None:
+            numbers = [n for n, a in enumerate(corpus.article_ids) if chosen is None or a in chosen]
+            return about.leads(corpus, numbers, self.messages)
+        if intent.kind in about.METADATA:
+            return about.metadata(intent.kind, corpus, number, self.messages)
+        return about.summary(corpus, number, shown, self.messages)
+
+    def focus(
+        self, topic: str, turns: list[str], corpus: Corpus, chosen: tuple[str, ...] | None
+    ) -> int | None:
+        """The article a question about "the article" means: the one its words name, else the
+        one the conversation is about, else the only one chosen; None when that leaves several."""
+        if topic:
+            ranking = self.ranker.rank(corpus, Question.parse(topic), self.candidates(corpus, topic, chosen))
+            if len(ranking):
+                return int(corpus.article_of[ranking.candidates[0].row])
+        if turns:
+            earlier = self._earlier_answer(turns, chosen)
+            if earlier is not None and earlier.citations:
+                return corpus.article_number(earlier.citations[0].article_id)
+        numbers = [n for n, a in enumerate(corpus.article_ids) if chosen is None or a in chosen]
+        return numbers[0] if len(numbers) == 1 else None
+
+    def _shown_before(
+        self, turns: list[str], corpus: Corpus, chosen: tuple[str, ...] | None
+    ) -> tuple[int | None, set[int]]:
+        """For "tell me more": the article the conversation is about and the rows already shown
+        of it, by the summary and the "more" turns just before."""
+        number, shown = None, set()
+        for end in range(len(turns), 0, -1):  # walk back through the turns about this article
+            earlier = self._earlier_answer(turns[:end], chosen)
+            if earlier is None or not earlier.citations:
+                break
+            article = corpus.article_number(earlier.citations[0].article_id)
+            if number is not None and article != number:
+                break
+            number = article
+            shown |= {corpus.row_of_sentence(c.article_id, c.sentence_index) for c in earlier.citations}
+            if intent_of(turns[end - 1]).kind not in ("overview", "more"):
+                break
+        return number, shown
+
+    def _earlier_answer(self, turns: list[str], chosen: tuple[str, ...] | None) -> Answer | None:
+        """The answer the last of ``turns`` got (asked again, with the turns before it)."""
+        try:
+            return self.trace(turns[-1], turns[:-1], chosen).answer
+        except AssistantError:
+            return None

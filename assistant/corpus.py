@@ -125,6 +125,22 @@ class Corpus:
         e = self.embeddings
         return _unit(e[self.previous[rows]] + e[rows] + e[self.following[rows]])
 
+    def article_number(self, article_id: str) -> int | None:
+        """The number of an article in this corpus, or None when it holds none with that id."""
+        try:
+            return self.article_ids.index(article_id)
+        except ValueError:
+            return None
+
+    def rows_of_article(self, number: int) -> np.ndarray:
+        """The rows of an article, in sentence order (an article's rows are contiguous)."""
+        start, end = np.searchsorted(self.article_of, [number, number + 1])
+        return np.arange(start, end)
+
+    def row_of_sentence(self, article_id: str, sentence_index: int) -> int:
+        """The row of an article's sentence (its sentences are its rows, in order)."""
+        return int(self.rows_of_article(self.article_ids.index(article_id))[sentence_index])
+
     def rows_of_paragraph(self, paragraph: int) -> np.ndarray:
         """The rows of a paragraph, in order."""
         return self.paragraph_rows[self.paragraph_starts[paragraph] : self.paragraph_starts[paragraph + 1]]

@@ -21,9 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
+import string
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +60,7 @@ class Case:
     paragraph: int = -1  # ... and its number among the article's paragraphs
     answers: tuple[str, ...] = ()  # SQuAD: gold answer texts
     article_id: str = ""  # SQuAD: the gold article's id, once ingested
+    split: str = ""  # JSONL: the part of the file it belongs to ("train", "test"), when it says
 
     def is_hit(self, candidate: Candidate) -> bool:
         """Whether a cited sentence answers this question."""
@@ -94,6 +98,7 @@ def load_dataset(path: Path) -> Dataset:
                         history=tuple(row.get("history", ())),
                         answerable=bool(row["answerable"]),
                         supports=tuple(row.get("supports", ())),
+                        split=row.get("split", ""),
                     )
                 )
         return Dataset(path.name, tuple(cases), ())
@@ -152,6 +157,22 @@ def prepare_store(
             )
     cases = tuple(replace(c, article_id=ids[c.source]) for c in dataset.cases)
     return root, replace(dataset, cases=cases)
+
+
+def existing_store(dataset: Dataset, settings: Settings) -> tuple[Assistant, Dataset]:
+    """A root over the store of ``settings`` as it is, and the dataset with its gold articles'
+    ids found there by their sources (a SQuAD file's articles must have been ingested)."""
+    root = Assistant.from_settings(settings)
+    ids = {a.source: a.article_id for a in root.store.articles()}
+    missing = sorted({c.source for c in dataset.cases if c.source and c.source not in ids})
+    if missing:
+        raise AssistantError(
+            f"{settings.store_label} holds none of the articles of {len(missing)} sources, "
+            f"such as {missing[0]}: evaluate without --store to ingest them into a fresh one"
+        )
+    return root, replace(
+        dataset, cases=tuple(replace(c, article_id=ids.get(c.source, "")) for c in dataset.cases)
+    )
 
 
 def _paragraph_counts(root: Assistant) -> dict[str, int]:
@@ -234,7 +255,37 @@ def score(results: list[tuple[Case, Trace, float]]) -> dict[str, float]:
     )
     if any(c.supports for c, _ in answerable):
         m["cited recall"] = recall / n
+    if any(c.answers for c, _ in answerable):
+        m.update(short_answer_scores(answerable))
     return m
+
+
+def _normalise(text: str) -> str:
+    """SQuAD's official answer normalisation: lower case, no punctuation, articles or extra spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def _f1(prediction: str, gold: str) -> float:
+    predicted, wanted = _normalise(prediction).split(), _normalise(gold).split()
+    same = sum((Counter(predicted) & Counter(wanted)).values())
+    if not same:
+        return 0.0
+    precision, recall = same / len(predicted), same / len(wanted)
+    return 2 * precision * recall / (precision + recall)
+
+
+def short_answer_scores(answerable: Sequence[tuple[Case, Trace]]) -> dict[str, float]:
+    """How often a short answer is given, and its exact match and F1 against the gold answers
+    (the best over them, SQuAD's way) where it is given."""
+    given = [(c, t.answer.short.text) for c, t in answerable if t.answer.short]
+    exact = sum(max(_normalise(s) == _normalise(a) for a in c.answers) for c, s in given)
+    f1 = sum(max(_f1(s, a) for a in c.answers) for c, s in given)
+    return {
+        "short answer given": len(given) / max(len(answerable), 1),
+        "short answer EM": exact / max(len(given), 1),
+        "short answer F1": f1 / max(len(given), 1),
+    }
 
 
 def report(name: str, m: dict[str, float], baselines: bool) -> str:
@@ -262,6 +313,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--articles", type=Path, default=sample_articles(),
         help="for a JSONL file: the articles its questions are about (default: data/articles)",
     )  # fmt: skip
+    parser.add_argument(
+        "--store", type=Path,
+        help="ask against this existing store as it is (default: a fresh one holding the file's articles)",
+    )  # fmt: skip
+    parser.add_argument("--split", help="ask only the questions of this part of a JSONL file (train, test)")
     parser.add_argument("--sample", type=int, help="ask only N questions, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --sample (0)")
     parser.add_argument("--baselines", action="store_true", help="also print dense, BM25 and fusion top-1")
@@ -269,7 +325,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, make_library: LibraryFactory) -> int:
-    """Evaluate as ``args`` say, in a fresh temporary store; print the metrics."""
+    """Evaluate as ``args`` say, in a fresh temporary store or ``--store``; print the metrics."""
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2  # a usage error, as argparse's
@@ -278,12 +334,19 @@ def run(args: argparse.Namespace, settings: Settings, make_library: LibraryFacto
     except (ValueError, KeyError) as e:
         print(f"error: {args.file} is not a JSONL question file or a SQuAD file: {e}", file=sys.stderr)
         return 1
+    if args.split:
+        dataset = replace(dataset, cases=tuple(c for c in dataset.cases if c.split == args.split))
     if not dataset.cases:
-        print(f"error: {args.file} holds no questions", file=sys.stderr)
+        print(
+            f"error: {args.file} holds no questions{' in that split' if args.split else ''}", file=sys.stderr
+        )
         return 1
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as folder:
-        fresh = settings.with_overrides(store=Path(folder), chroma_host="")
-        root, dataset = prepare_store(dataset, fresh, make_library, args.articles)
+        if args.store:
+            root, dataset = existing_store(dataset, settings.with_overrides(store=args.store))
+        else:
+            fresh = settings.with_overrides(store=Path(folder), chroma_host="")
+            root, dataset = prepare_store(dataset, fresh, make_library, args.articles)
         cases = dataset.cases
         if args.sample:
             cases = random.Random(args.seed).sample(cases, min(args.sample, len(cases)))

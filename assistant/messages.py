@@ -21,13 +21,21 @@ def read_prompt(name: str) -> dict[str, Any]:
     return yaml.safe_load(resources.files("prompts").joinpath(name).read_text(encoding="utf-8"))
 
 
+_ABOUT = (
+    "summary_done", "pick_article", "published", "author", "site",
+    "unknown_published", "unknown_author", "unknown_site",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Messages:
     """The extractive assistant's wording."""
 
     abstain: str  # the articles do not answer
     no_terms: str  # the question has no word to search for
+    near_miss: str  # the best sentence answers another question; {reason} says how
     sources_heading: str
+    about: MappingProxyType  # key -> wording of answers about a whole article ({title}, {value})
     examples: tuple[str, ...]  # example questions about the sample article
     ui: MappingProxyType  # key -> the chat page's wording
 
@@ -38,7 +46,9 @@ class Messages:
         return cls(
             abstain=data["abstain"],
             no_terms=data["no_terms"],
+            near_miss=data["near_miss"],
             sources_heading=data["sources_heading"],
+            about=MappingProxyType({key: data[key] for key in _ABOUT}),
             examples=tuple(data["examples"]),
             ui=MappingProxyType(dict(data["ui"])),
         )

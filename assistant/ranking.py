@@ -32,6 +32,24 @@ class Ranking:
     def __len__(self) -> int:
         return len(self.candidates)
 
+    def promoted(self, i: int) -> Ranking:
+        """The same ranking with candidate ``i`` put first (the rest keep their order), to judge
+        it as the answer on its own evidence."""
+        order = [i, *(j for j in range(len(self)) if j != i)]
+        return Ranking(
+            self.question,
+            tuple(self.candidates[j] for j in order),
+            self.features[order],
+            self.scores[order],
+            self.probabilities[order],
+        )
+
+    @classmethod
+    def empty(cls, question: Question) -> Ranking:
+        """The ranking of a question nothing was searched for (one about a whole article)."""
+        nothing = np.zeros(0, dtype=np.float32)
+        return cls(question, (), np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32), nothing, nothing)
+
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Probabilities from scores, stable for large values."""

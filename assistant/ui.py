@@ -33,9 +33,9 @@ import gradio as gr
 
 from assistant.answerer import Answerer, clean_question, user_turns
 from assistant.app import Assistant
-from assistant.data import Answer, ArticleInfo, Citation, Outcome, source_line
+from assistant.data import Answer, ArticleInfo, Citation, Outcome, Short, source_line
 from assistant.errors import AssistantError, ConfigError, EmptyStoreError, InvalidQuestionError
-from assistant.library import Library
+from assistant.library import Library, LinkOptions
 from assistant.messages import Messages
 from assistant.settings import Settings
 from assistant.store import Store
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 ChatHistory = list[dict[str, Any]]  # Gradio chat messages: {"role": ..., "content": ...}
 
+FEED_LIMIT = 20  # a feed added from the page brings at most its 20 newest articles
 # Ingest progress on the page: Gradio follows the pipeline's tqdm bar (a no-op outside a request).
 PROGRESS = gr.Progress(track_tqdm=True)
 # System fonts only: the page loads nothing from outside this server.
@@ -64,6 +65,7 @@ scroll();
 
 CSS = """
 .reply .answer { margin: 0 0 .6em; }
+.reply .short { margin: 0 0 .4em; font-size: 1.05em; }
 .reply .cited { border-top: 1px solid var(--border-color-primary); padding-top: .4em; font-size: .92em; }
 .reply .cited-heading { font-weight: 600; margin: 0 0 .3em; }
 .reply .citation { margin: 0 0 .4em; }
@@ -117,17 +119,23 @@ def reply_html(answer: Answer, messages: Messages) -> str:
     sources = "".join(
         f'<p class="citation">{html.escape(source_line(n, c))}</p>' for n, c in answer.numbered()
     )
+    short = f'<p class="short"><b>{html.escape(answer.short.text)}</b></p>' if answer.short else ""
     return (
-        f'<div class="reply"><p class="answer">{html.escape(answer.text)}</p>'
+        f'<div class="reply">{short}<p class="answer">{html.escape(answer.text)}</p>'
         f'<div class="cited"><p class="cited-heading">{html.escape(messages.sources_heading)}</p>'
         f"{sources}</div></div>"
     )
 
 
 def article_html(
-    info: ArticleInfo, text: str, marks: Sequence[tuple[int, Citation]], messages: Messages
+    info: ArticleInfo,
+    text: str,
+    marks: Sequence[tuple[int, Citation]],
+    messages: Messages,
+    short: Short | None = None,
 ) -> str:
-    """The article's cleaned text with the cited sentences highlighted, each with its [n]."""
+    """The article's cleaned text with the cited sentences highlighted, each with its [n], and
+    the short answer in bold inside its sentence."""
     parts: list[str] = []
     position, changed = 0, False
     for n, c in sorted(marks, key=lambda mark: mark[1].start):
@@ -135,9 +143,11 @@ def article_html(
             changed = True
             continue
         parts.append(html.escape(text[position : c.start]))
-        parts.append(
-            f'<mark class="cited" data-n="{n}">{html.escape(c.text)}</mark><sup class="cite-n">[{n}]</sup>'
-        )
+        inside = html.escape(c.text)
+        if short and short.citation == n and c.start <= short.start < short.end <= c.end:
+            a, b = short.start - c.start, short.end - c.start
+            inside = f"{html.escape(c.text[:a])}<b>{html.escape(c.text[a:b])}</b>{html.escape(c.text[b:])}"
+        parts.append(f'<mark class="cited" data-n="{n}">{inside}</mark><sup class="cite-n">[{n}]</sup>')
         position = c.end
     parts.append(html.escape(text[position:]))
     warning = notice_html(messages.ui["article_changed"]) if changed else ""
@@ -190,16 +200,24 @@ def safe_file_name(name: str) -> str:
 class ChatPage:
     """The page's handlers, as plain methods: what each returns is what the page shows."""
 
-    def __init__(self, answerer: Answerer, store: Store, messages: Messages, library: Library) -> None:
+    def __init__(
+        self, answerer: Answerer, store: Store, messages: Messages, library: Library, links: LinkOptions
+    ) -> None:
         self.answerer = answerer
         self.store = store
         self.messages = messages
         self.library = library
+        self.links = links  # how "Add from a link" fetches: private addresses only when allowed
 
     @classmethod
     def of(cls, root: Assistant, library: Library) -> ChatPage:
-        """The page over a root's answerer and store, adding articles through ``library``."""
-        return cls(root.answerer, root.store, root.messages, library)
+        """The page over a root's answerer and store, adding articles through ``library``. Served
+        on another address than loopback, it fetches no link to a private or local address
+        unless ``ASSISTANT_ALLOW_PRIVATE_LINKS`` allows it."""
+        settings = root.settings
+        private = is_loopback(settings.host) or settings.allow_private_links
+        links = LinkOptions(timeout=settings.fetch_timeout, allow_private=private, feed_limit=FEED_LIMIT)
+        return cls(root.answerer, root.store, root.messages, library, links)
 
     def text(self, key: str) -> str:
         """The page's wording ``key`` (``prompts/extractive.yaml``, under ``ui``)."""
@@ -215,7 +233,7 @@ class ChatPage:
         return self.answerer.answer(question, earlier, list(selected or ()) or None)
 
     def respond(self, question: str, history: ChatHistory | None, selected: Sequence[str] | None) -> tuple:
-        """Submit handler: (question box, chat, cited-article switch, article view, citations).
+        """Submit handler: (question box, chat, cited-article switch, article view, the answer).
 
         An error adds a notice to the chat and leaves the question box and the article view
         as they were.
@@ -235,22 +253,23 @@ class ChatPage:
         cited = {c.article_id: c.title for c in answer.citations}  # in marker order
         first = next(iter(cited), None)
         switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=first, visible=len(cited) > 1)
-        return "", history, switch, self.article_view(first, answer.citations), answer.citations
+        return "", history, switch, self.article_view(first, answer), answer
 
-    def article_view(self, article_id: str | None, citations: Sequence[Citation]) -> str:
-        """The article view for one cited article, its cited sentences highlighted."""
-        if article_id is None:
+    def article_view(self, article_id: str | None, answer: Answer | None) -> str:
+        """The article view for one article the answer cites, its cited sentences highlighted
+        (a citation of the page's metadata marks no sentence)."""
+        if article_id is None or answer is None:
             return f"<p>{html.escape(self.text('no_citations'))}</p>"
         info, text = self.store.article(article_id), self.store.article_text(article_id)
         if info is None or text is None:
             return notice_html(self.text("article_gone"))
-        marks = [(n, c) for n, c in enumerate(citations, 1) if c.article_id == article_id]
-        return article_html(info, text, marks, self.messages)
+        marks = [(n, c) for n, c in answer.numbered() if c.article_id == article_id and not c.field]
+        return article_html(info, text, marks, self.messages, answer.short)
 
     def clear(self) -> tuple:
-        """Clearing the chat: (cited-article switch, article view, citations)."""
+        """Clearing the chat: (cited-article switch, article view, the last answer)."""
         placeholder = f"<p>{html.escape(self.text('article_placeholder'))}</p>"
-        return gr.update(choices=[], value=None, visible=False), placeholder, ()
+        return gr.update(choices=[], value=None, visible=False), placeholder, None
 
     # -- articles panel ----------------------------------------------------------------------
 
@@ -289,6 +308,28 @@ class ChatPage:
             return gr.skip(), gr.skip(), notice_html(outcome.detail), *self.panel(selected)
         return "", "", *self._added(outcome, selected)
 
+    def add_link(self, url: str, selected: Sequence[str], progress: gr.Progress = PROGRESS) -> tuple:
+        """Link handler: (link box, status, *panel); a page, a PDF, or a feed's newest articles.
+        On error the box keeps the link."""
+        url = (url or "").strip()
+        if not url:
+            return (
+                gr.skip(),
+                notice_html("paste the address of a web page, a PDF or a feed"),
+                *self.panel(selected),
+            )
+        progress(0, desc=f"Fetching {url}")
+        report = self.library.add_sources([url], self.links, show_progress=True)
+        good = [o for o in report.outcomes if o.status != "failed"]
+        if len(report.outcomes) == 1 and good:
+            return "", *self._added(good[0], selected)
+        failed = "; ".join(f"{o.source}: {o.detail}" for o in report.failures)
+        if not good:
+            return gr.skip(), notice_html(failed), *self.panel(selected)
+        added = [o.article_id for o in good if o.status in ("added", "updated")]
+        message = f"From the feed: {report.summary()}." + (f" Failed: {failed}" if failed else "")
+        return "", status_html(message), *self.panel(selected, added)
+
     def _added(self, outcome: Outcome, selected: Sequence[str]) -> tuple:
         """(status, *panel) after an article was added, updated, or found already here."""
         count = f"{outcome.sentences} sentences"
@@ -322,7 +363,7 @@ def build_app(page: ChatPage) -> gr.Blocks:
     private = {"api_visibility": "private"}
     with gr.Blocks(title=text("title"), analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.Markdown(f"## {text('title')}\n{text('description')}")
-        citations = gr.State(())  # tuple[Citation, ...] of the last reply
+        last = gr.State(None)  # the last Answer, whose citations the article view shows
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -357,19 +398,26 @@ def build_app(page: ChatPage) -> gr.Blocks:
                     title = gr.Textbox(label="Title", elem_id="paste-title")
                     body = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
                     paste = gr.Button("Add article", elem_id="paste-add")
+                with gr.Tab("Add from a link"):
+                    link = gr.Textbox(
+                        label="Web page, PDF or feed address", placeholder="https://...", elem_id="link-url"
+                    )
+                    fetch = gr.Button("Add from the link", elem_id="link-add")
                 status = gr.HTML(elem_id="panel-status")
         panel = [table, selected, doomed]
 
         question.submit(
             page.respond,
             [question, chatbot, selected],
-            [question, chatbot, switch, view, citations],
+            [question, chatbot, switch, view, last],
             **private,
         )
-        switch.input(page.article_view, [switch, citations], view, **private)
-        chatbot.clear(page.clear, None, [switch, view, citations], **private)
+        switch.input(page.article_view, [switch, last], view, **private)
+        chatbot.clear(page.clear, None, [switch, view, last], **private)
         upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
         paste.click(page.add_text, [title, body, selected], [title, body, status, *panel], **private)
+        fetch.click(page.add_link, [link, selected], [link, status, *panel], **private)
+        link.submit(page.add_link, [link, selected], [link, status, *panel], **private)
         remove.click(page.remove, [doomed, selected], [status, *panel], **private)
         app.load(page.panel, None, panel, **private)
 

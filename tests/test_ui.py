@@ -96,7 +96,8 @@ def all_ids(page: ChatPage) -> list[str]:
 
 def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
-    box, history, switch, view, citations = page.respond(QUESTION, [], all_ids(page))
+    box, history, switch, view, answer = page.respond(QUESTION, [], all_ids(page))
+    citations = answer.citations
     assert box == ""
     assert history[0] == {"role": "user", "content": QUESTION}
     reply = assert_only_own_markup(history[1]["content"])
@@ -116,14 +117,15 @@ def test_follow_up_questions_use_the_chat_history(sample_settings: Settings) -> 
     page = chat_page(sample_settings)
     history = page.respond(QUESTION, [], all_ids(page))[1]
     follow_up = "What reward is on his head?"
-    citations = page.respond(follow_up, history, all_ids(page))[4]
+    citations = page.respond(follow_up, history, all_ids(page))[4].citations
     assert citations == page.answerer.answer(follow_up, [QUESTION]).citations
     assert "reward" in citations[0].text
 
 
 def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
-    _, history, switch, view, citations = page.respond("What is the capital of France?", [], all_ids(page))
+    _, history, switch, view, answer = page.respond("What is the capital of France?", [], all_ids(page))
+    citations = answer.citations
     reply = Fragment(history[-1]["content"]).text
     assert WORDING.abstain in reply
     assert ui_text("abstain_hint") in reply
@@ -140,10 +142,10 @@ def test_errors_are_notices_in_the_chat_and_change_nothing(
         ("   ", all_ids(sample), "question is empty"),
         (QUESTION, [], ui_text("no_selection")),
     ]:
-        box, history, switch, view, citations = sample.respond(question, [], selected)
+        box, history, switch, view, answer = sample.respond(question, [], selected)
         assert [m["role"] for m in history] == ["assistant"]
         assert expected in Fragment(history[0]["content"]).text
-        assert box == switch == view == citations == gr.skip()  # the question box keeps the question
+        assert box == switch == view == answer == gr.skip()  # the question box keeps the question
     history = chat_page(settings).respond(QUESTION, [], [])[1]
     assert ui_text("empty_store") in Fragment(history[0]["content"]).text
 
@@ -155,9 +157,8 @@ def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
     assert f"Added “{BRIDGE_TITLE}”" in assert_only_own_markup(status).text
     assert BRIDGE_TITLE in assert_only_own_markup(table).text
     assert [label for label, _ in selected["choices"]] == [BRIDGE_TITLE]  # Gradio shows labels as text
-    _, history, _, view, citations = page.respond(
-        "When was the Orvel bridge inspected?", [], selected["value"]
-    )
+    _, history, _, view, answer = page.respond("When was the Orvel bridge inspected?", [], selected["value"])
+    citations = answer.citations
     assert PAYLOAD in citations[0].text
     assert PAYLOAD in assert_only_own_markup(history[-1]["content"]).text
     shown = assert_only_own_markup(view)
@@ -170,13 +171,14 @@ def test_a_reply_citing_several_articles_can_show_each(settings: Settings) -> No
     page = chat_page(settings)
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
-    _, _, switch, view, citations = page.respond("What is the Veltra dam?", [], all_ids(page))
+    _, _, switch, view, answer = page.respond("What is the Veltra dam?", [], all_ids(page))
+    citations = answer.citations
     cited = list(dict.fromkeys(c.article_id for c in citations))
     assert len(cited) == 2, f"the question should cite both articles: {citations}"
     assert switch["visible"] is True
     assert [i for _, i in switch["choices"]] == cited and switch["value"] == cited[0]
     numbers = {str(n): c for n, c in enumerate(citations, 1)}
-    for article_id, markup in [(cited[0], view), (cited[1], page.article_view(cited[1], citations))]:
+    for article_id, markup in [(cited[0], view), (cited[1], page.article_view(cited[1], answer))]:
         shown = Fragment(markup)
         assert shown.marks == {n: c.text for n, c in numbers.items() if c.article_id == article_id}
 
@@ -249,7 +251,7 @@ def test_removing_an_article_updates_the_panel(settings: Settings) -> None:
     assert selected["value"] == [valley]
     assert doomed["choices"] == [(VALLEY_TITLE, valley)]
     assert all_ids(page) == [valley]
-    citations = page.respond("When was the Veltra dam completed?", [], [valley])[4]
+    citations = page.respond("When was the Veltra dam completed?", [], [valley])[4].citations
     assert {c.article_id for c in citations} <= {valley}
     assert "no longer" in Fragment(page.remove(dam, [valley])[0]).text
 
@@ -345,3 +347,52 @@ def test_refuses_a_public_address_without_auth(sample_settings: Settings) -> Non
     )  # fmt: skip
     assert done.returncode == 1
     assert "ASSISTANT_AUTH" in done.stderr
+
+
+@pytest.fixture
+def news_server(tmp_path: Path):
+    """A web server on 127.0.0.1 serving one news page; its URL."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "dam.html").write_text(
+        f"<html><head><title>{DAM_TITLE}</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        f"<h1>{DAM_TITLE}</h1>"
+        + "".join(f"<p>{p}</p>" for p in DAM_TEXT.split("\n\n"))
+        + "</article></body></html>"
+    )
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "site"), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/dam.html"
+    server.shutdown()
+
+
+def test_an_article_is_added_from_a_link(settings: Settings, news_server: str) -> None:
+    page = chat_page(settings)
+    box, status, _, selected, _ = page.add_link(news_server, [])
+    assert box == "" and f"Added “{DAM_TITLE}”" in Fragment(status).text
+    [article] = page.store.articles()
+    assert article.source == news_server and article.meta.url == news_server
+    assert selected["value"] == [article.article_id]
+    box, status, *_ = page.add_link("http://127.0.0.1:9/nothing-listens-here", [])
+    assert box == gr.skip() and "cannot connect" in Fragment(status).text
+    assert len(page.store.articles()) == 1
+
+
+def test_an_exposed_chat_refuses_links_into_its_own_network(tmp_path: Path, news_server: str) -> None:
+    exposed = Settings(store=tmp_path / "store", chroma_host=None, host="0.0.0.0")
+    page = ChatPage.of(make_root(exposed), library(exposed))
+    _, status, *_ = page.add_link(news_server, [])
+    assert "private or local address" in Fragment(status).text and page.store.articles() == []
+    allowed = exposed.with_overrides(allow_private_links=True)
+    page = ChatPage.of(make_root(allowed), library(allowed))
+    assert f"Added “{DAM_TITLE}”" in Fragment(page.add_link(news_server, [])[1]).text

@@ -1,0 +1,252 @@
+"""Near misses: a sentence that matches the question's words but not what it asks about.
+
+"When did the UK designate the Haqqani Network a terrorist group?" matches "The US first
+designated the Haqqani Network as a terrorist group in 2012." on every word but one, and
+that one decides: the sentence answers another question. A candidate is a near miss when:
+
+- **another person**: the question names someone ("Sirajuddin Haqqani") whose last name the
+  sentence gives to someone else ("Khalil Haqqani"), and the first name nowhere near;
+- **another country or nationality**: a country, nationality or other place the question
+  names ("the UK", "British") is not mentioned in the sentence's paragraph or its article's
+  title ("U.S." for "US", "Afghan" for "Afghanistan" count as mentions);
+- **another figure or day**: a year, an amount, a count with its unit or a named day or
+  month of the question ("in 2015", "USD 10 million", "20 years", "on Tuesday") is not in
+  the paragraph;
+- **someone not there**: a person the question names is mentioned nowhere in the paragraph;
+- **no figure at all**: the question asks how many or how much, and the sentence holds no
+  number;
+- **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
+  the ambassador to ...?") and the sentence and its neighbours name no person with a word
+  of that role.
+
+Each rule was kept only where it costs almost no right answer on SQuAD v1.1 while declining
+SQuAD v2's unanswerable questions (``docs/quality.md``). Names come from the question's
+capitalised words; countries, nationalities and people from
+:class:`~assistant.entities.EntityTagger`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.entities import Entity
+from assistant.features import NUMBER, question_kind
+
+PLACES = ("GPE", "NORP", "LOC")  # countries, nationalities, other places
+_ALIASES = (
+    ("us", "u s", "usa", "united states", "america", "american", "americans"),
+    ("uk", "u k", "united kingdom", "britain", "british", "great britain"),
+    ("eu", "european union"),
+    ("un", "united nations"),
+    ("ussr", "soviet union", "soviet"),
+    ("uae", "united arab emirates"),
+)
+_ALIAS_OF = {form: group for group in _ALIASES for form in group}
+_UNITS = (
+    "million billion trillion thousand years? months? weeks? days? hours? minutes? percent per cent "
+    "people members soldiers times miles kilometres kilometers km metres meters feet dollars euros pounds"
+)
+_FIGURE = re.compile(
+    rf"\b(\d[\d,.]*\d|\d)\s+({'|'.join(_UNITS.split())})\b|\b(1[0-9]{{3}}|20[0-9]{{2}})\b", re.I
+)
+_DAY = re.compile(
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
+    r"|July|August|September|October|November|December)\b"
+)
+# A role asked about, and the words that show a sentence names who holds it.
+_ROLES = {
+    "lead": "lead leads led leader leaders leadership head heads headed chief chairman chair director "
+    "commander ceo ruler rules ruled runs ran boss",
+    "found": "found founded founder founders established created started",
+    "spokesperson": "spokesperson spokesman spokeswoman spokespeople secretary",
+    "ambassador": "ambassador ambassadors envoy envoys emissary",
+    "minister": "minister ministers premier",
+    "president": "president presidents",
+    "governor": "governor governors",
+    "mayor": "mayor mayors",
+    "king": "king kings queen queens monarch",
+    "coach": "coach coaches coached manager",
+    "owner": "owner owners owned owns",
+    "captain": "captain captains skipper",
+}
+# The verbs are the unambiguous ones: "runs", "owns" or "directed" are said of companies,
+# services and films as often as of people.
+_ROLE_OF = {
+    **dict.fromkeys("leader head chief chairman director commander ceo ruler boss".split(), "lead"),
+    **dict.fromkeys("leads led heads headed chairs chaired commands commanded governs".split(), "lead"),
+    **dict.fromkeys("founder founded".split(), "found"),
+    **dict.fromkeys("spokesperson spokesman spokeswoman".split(), "spokesperson"),
+    "ambassador": "ambassador",
+    "envoy": "ambassador",
+    "minister": "minister",
+    "president": "president",
+    "governor": "governor",
+    "mayor": "mayor",
+    "king": "king",
+    "queen": "king",
+    "coach": "coach",
+    "owner": "owner",
+    "captain": "captain",
+}
+_VERBS = [w for w in _ROLE_OF if w.endswith(("s", "ed")) or w == "led"]
+_NOUNS = [w for w in _ROLE_OF if w not in _VERBS]
+_WHO_HOLDS = re.compile(
+    r"^\W*who\s+(?:(?:is|was|are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
+    rf"(?P<noun>{'|'.join(_NOUNS)})\b|(?P<verb>{'|'.join(_VERBS)})\b)",
+    re.I,
+)
+
+
+def _normal(text: str) -> str:
+    """Lower case, without accents, punctuation, "the" or a possessive: "The U.S.'s" -> "u s"."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = re.sub(r"['’]s\b", "", "".join(ch for ch in text if not unicodedata.combining(ch)))
+    return " ".join(w for w in re.findall(r"\w+", text) if w != "the")
+
+
+def _alike(word: str, other: str) -> bool:
+    """Whether two words are forms of one name: "afghan"/"afghanistan", "panther"/"panthers",
+    or the same name spelt with one letter off ("moncalm"/"montcalm")."""
+    if word == other:
+        return True
+    shorter = min(len(word), len(other))
+    common = next((i for i, (a, b) in enumerate(zip(word, other, strict=False)) if a != b), shorter)
+    if common >= 4 and common >= 0.75 * shorter:
+        return True
+    return shorter >= 5 and abs(len(word) - len(other)) <= 1 and _one_edit(word, other)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by changing, adding or dropping one letter."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether ``text`` mentions ``name``: word for word, by a usual alias ("U.S." for "US"),
+    or by a form of each of its words ("Afghan" for "Afghanistan")."""
+    wanted, haystack = _normal(name), f" {_normal(text)} "
+    if not wanted or f" {wanted} " in haystack:
+        return True
+    if any(f" {form} " in haystack for form in _ALIAS_OF.get(wanted, ())):
+        return True
+    words = haystack.split()
+    return all(any(_alike(part, word) for word in words) for part in wanted.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What a candidate sentence is judged with."""
+
+    sentence: str
+    window: str  # the sentence and its neighbours in the paragraph
+    paragraph: str  # the sentence's paragraph and its article's title
+    people: tuple[str, ...]  # the persons the window names
+
+
+def other_person(question: str, sentence: str, paragraph: str) -> str | None:
+    """The question's "First Last" when the sentence gives "Last" another first name and "First"
+    is nowhere in the paragraph; else None."""
+    words = _normal(paragraph).split()
+    tokens = question.split()
+    for position in range(1, len(tokens) - 1):  # the question's first word is capitalised anyway
+        first = tokens[position].strip('"“(')
+        last = tokens[position + 1].strip('?,.;:!"”“()').removesuffix("’s").removesuffix("'s")
+        if not (last[:1].isupper() and first[:1].isupper()):
+            continue
+        asked = _normal(first).split()
+        for match in re.finditer(rf"\b([A-Z][\w’'.-]*)\s+{re.escape(last)}\b", sentence):
+            given = _normal(match.group(1)).split()
+            elsewhere = any(_alike(asked[0], w) for w in words) if asked else True
+            if given and not elsewhere and not _alike(asked[0], given[0]):
+                return f"{first} {last}"
+    return None
+
+
+def missing_place(places: Sequence[Entity], paragraph: str) -> str | None:
+    """A country, nationality or place the question names that the paragraph does not mention."""
+    return next((e.text for e in places if e.label in PLACES and not mentions(paragraph, e.text)), None)
+
+
+def missing_figure(question: str, paragraph: str) -> str | None:
+    """A year, an amount, a count with its unit or a day of the question ("2015", "10 million",
+    "20 years", "Tuesday") absent from the paragraph."""
+    plain = paragraph.replace(",", "")
+    for match in _FIGURE.finditer(question):
+        figure = match.group(3) or f"{match.group(1).replace(',', '')} {match.group(2)}"
+        if not re.search(rf"(?<![\d.]){re.escape(figure)}\b", plain, re.I):
+            return figure
+    return next((m.group(0) for m in _DAY.finditer(question) if m.group(0) not in paragraph), None)
+
+
+def missing_person(question_entities: Sequence[Entity], paragraph: str) -> str | None:
+    """A person the question names whom the paragraph mentions by none of their names."""
+    words = _normal(paragraph).split()
+    for e in question_entities:
+        names = [part for part in _normal(e.text).split() if len(part) > 2]
+        if e.label == "PERSON" and names and not any(_alike(n, w) for n in names for w in words):
+            return e.text
+    return None
+
+
+def role_asked(question: str) -> str | None:
+    """The role a "who holds it" question asks about ("lead" for "Who leads ...?"), or None."""
+    match = _WHO_HOLDS.search(question)
+    return _ROLE_OF[(match.group("noun") or match.group("verb")).lower()] if match else None
+
+
+def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> bool:
+    """The window names no person (besides the question's own) together with a word of ``role``."""
+    words = set(_normal(around.window).split())
+    people = [p for p in around.people if _normal(p) not in question_people]
+    return not (people and words & set(_ROLES[role].split()))
+
+
+RULES = ("other_person", "missing_place", "missing_person", "missing_figure", "no_number", "unnamed_role")
+# Declined outright: the rules that decline almost no right answer on SQuAD v1.1. The others
+# weigh in the abstention model as signals, each with the weight it earned there.
+HARD = ("other_person", "missing_place", "unnamed_role")
+
+
+@dataclass(frozen=True, slots=True)
+class Misses:
+    """Which near-miss rules a candidate trips, each with its reason (None when it does not)."""
+
+    reasons: tuple[str | None, ...]  # one per rule of RULES
+
+    def flag(self, rule: str) -> float:
+        """1.0 when ``rule`` trips, else 0.0: a signal of the abstention model."""
+        return float(self.reasons[RULES.index(rule)] is not None)
+
+    def decline(self) -> str | None:
+        """Why the candidate is declined outright (a hard rule tripped), or None."""
+        return next((self.reasons[RULES.index(rule)] for rule in HARD if self.flag(rule)), None)
+
+
+NO_MISSES = Misses((None,) * len(RULES))
+
+
+def misses(question: str, question_entities: Sequence[Entity], around: Surroundings) -> Misses:
+    """How the candidate in ``around`` may answer another question than this one."""
+    person = other_person(question, around.sentence, around.paragraph)
+    place = missing_place(question_entities, around.paragraph)
+    absent = missing_person(question_entities, around.paragraph)
+    figure = missing_figure(question, around.paragraph)
+    number = question_kind(question) == "number" and not NUMBER.search(around.sentence)
+    role = role_asked(question)
+    asked = {_normal(e.text) for e in question_entities if e.label == "PERSON"}
+    return Misses(
+        (
+            f"the sentence is about someone else than {person}" if person else None,
+            f"nothing here mentions {place}" if place else None,
+            f"nothing here mentions {absent}" if absent else None,
+            f"nothing here mentions {figure}" if figure else None,
+            "the sentence gives no number" if number else None,
+            "no one here is named in that role" if role and role_unnamed(role, asked, around) else None,
+        )
+    )
