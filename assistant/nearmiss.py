@@ -92,6 +92,11 @@ _ROLE_OF = {
     "captain": "captain",
 }
 _VERBS = [w for w in _ROLE_OF if w.endswith(("s", "ed")) or w == "led"]
+# role -> every word that names it: its family, and the words a question asks about it with
+_ROLE_WORDS = {
+    role: set(family.split()) | {w for w, r in _ROLE_OF.items() if r == role}
+    for role, family in _ROLES.items()
+}
 _NOUNS = [w for w in _ROLE_OF if w not in _VERBS]
 _WHO_HOLDS = re.compile(
     r"^\W*who\s+(?:(?:is|was|are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -204,7 +209,7 @@ def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> 
     """The window names no person (besides the question's own) together with a word of ``role``."""
     words = set(_normal(around.window).split())
     people = [p for p in around.people if _normal(p) not in question_people]
-    return not (people and words & set(_ROLES[role].split()))
+    return not (people and words & _ROLE_WORDS[role])
 
 
 RULES = ("other_person", "missing_place", "missing_person", "missing_figure", "no_number", "unnamed_role")
