@@ -47,6 +47,15 @@ class EntityTagger:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
 
+    def preload(self) -> None:
+        """Start loading the model in the background (spaCy's import alone takes seconds),
+        so that the first question does not wait for all of it."""
+        threading.Thread(target=self._load, name="load-ner", daemon=True).start()
+
+    def _load(self) -> None:
+        with self._lock:
+            self._model()
+
     def _model(self):
         if self._nlp is None:
             import spacy
