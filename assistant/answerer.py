@@ -14,9 +14,9 @@ local store.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant import about
 from assistant.abstention import Abstention
@@ -55,6 +55,20 @@ class Answerer(Protocol):
         Raises :class:`InvalidQuestionError` for an unusable question and
         :class:`EmptyStoreError` when nothing is ingested.
         """
+        ...
+
+
+@runtime_checkable
+class Streaming(Protocol):
+    """An answerer that can hand out its answer as it is written (a language model's)."""
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[object] | None = None,
+        article_ids: Sequence[str] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Pieces of text as they are written, then the final :class:`Answer`."""
         ...
 
 

@@ -18,6 +18,7 @@ from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.corpus import CorpusCache
 from assistant.data import Answer
 from assistant.embedder import Embedder
+from assistant.entities import EntityTagger
 from assistant.messages import Messages
 from assistant.model import read_model_file
 from assistant.ranking import Ranker
@@ -25,16 +26,22 @@ from assistant.settings import Settings, stay_offline
 from assistant.store import Store
 
 if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
     from assistant.chain import SentenceRetriever
+    from assistant.generated import GeneratedAnswerer
 
 
 class Assistant:
     """Everything answering needs for one store, made once and shared by every caller."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
-        """A root for ``settings``; ``embedder`` shares an already loaded model (tests do)."""
+    def __init__(
+        self, settings: Settings, *, embedder: Embedder | None = None, llm: BaseChatModel | None = None
+    ) -> None:
+        """A root for ``settings``; ``embedder`` shares an already loaded model (tests do);
+        ``llm`` is a chat model to write answers with in place of the one ``settings.llm``
+        names (the benchmark's)."""
         self.settings = settings
         self._lock = threading.RLock()  # the chat answers from several threads
         self._store: Store | None = None
@@ -42,12 +49,17 @@ class Assistant:
         self._embedder = embedder
         self._answerer: ExtractiveAnswerer | None = None
         self.messages = Messages.load()
+        self.tagger = EntityTagger()  # its model loads on the first question that needs it
+        self._llm = llm
+        self._generated: dict[str | None, GeneratedAnswerer] = {}  # chat model spec -> its answerer
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
+    def from_settings(
+        cls, settings: Settings, *, embedder: Embedder | None = None, llm: BaseChatModel | None = None
+    ) -> Assistant:
         """The root for the store and options in ``settings``; opens the store now, so that a
         store that cannot be opened fails here with a clear message."""
-        root = cls(settings, embedder=embedder)
+        root = cls(settings, embedder=embedder, llm=llm)
         root.store  # noqa: B018
         return root
 
@@ -77,8 +89,37 @@ class Assistant:
 
     @property
     def answerer(self) -> Answerer:
-        """The answering strategy the settings choose (the extractive one by default)."""
-        return self.extractive
+        """The answering strategy the settings choose: the extractive one, unless a chat model
+        writes the answers (``settings.llm``, or the one given to the root)."""
+        return self.answerer_for(self.settings.llm)
+
+    def answerer_for(self, llm: str | None) -> Answerer:
+        """The answerer that writes with the chat model ``llm`` names (an ``init_chat_model``
+        spec or "local"); with None, the root's own choice. Raises ConfigError when the
+        chat model cannot be made (a provider package missing, an unknown spec)."""
+        if llm is None and self._llm is None and self.settings.llm is None:
+            return self.extractive
+        return self.generated(llm)
+
+    def generated(self, llm: str | None = None) -> GeneratedAnswerer:
+        """The generated answerer with the chat model ``llm`` names, or else the one given to
+        the root, or else the settings' one; made once each."""
+        from assistant.generated import GeneratedAnswerer
+        from assistant.llm import chat_model
+        from assistant.verify import Verifier
+
+        key = llm or (None if self._llm is not None else self.settings.llm)
+        with self._lock:
+            if key in self._generated:
+                return self._generated[key]
+        # made outside the lock: the local model is converted (once) and loaded here
+        model = chat_model(key, self.settings.model_cache, self.settings.llm_timeout) if key else self._llm
+        label = key or type(model).__name__
+        made = GeneratedAnswerer(
+            self.extractive, model, Verifier(self.embedder, self.tagger), label, self.settings.llm_timeout
+        )
+        with self._lock:
+            return self._generated.setdefault(key, made)
 
     @property
     def extractive(self) -> ExtractiveAnswerer:
@@ -93,6 +134,7 @@ class Assistant:
                     ranker=Ranker.from_json(models),
                     abstention=Abstention.from_json(models),
                     messages=self.messages,
+                    tagger=self.tagger,
                 )
             return self._answerer
 
@@ -101,9 +143,11 @@ class Assistant:
         question: str,
         history: Sequence[object] | None = None,
         article_ids: Sequence[str] | None = None,
+        llm: str | None = None,
     ) -> Answer:
-        """Answer ``question`` with the settings' answerer (see :func:`assistant.answer`)."""
-        return self.answerer.answer(question, history, article_ids)
+        """Answer ``question`` with the settings' answerer, or written by the chat model
+        ``llm`` names (see :func:`assistant.answer`)."""
+        return self.answerer_for(llm).answer(question, history, article_ids)
 
     def retriever(self, k: int = 8, article_ids: Sequence[str] | None = None) -> SentenceRetriever:
         """A LangChain retriever over the store: the ``k`` best-ranked sentences as Documents."""
@@ -129,6 +173,7 @@ def default_assistant() -> Assistant:
         if _default is None:
             stay_offline()
             _default = Assistant.from_settings(Settings.from_env())
+            _default.tagger.preload()
         return _default
 
 
@@ -138,14 +183,19 @@ def answer(
     *,
     article_ids: Sequence[str] | None = None,
     assistant: Assistant | None = None,
+    llm: str | None = None,
 ) -> Answer:
     """Answer ``question`` from the ingested articles with cited sentences.
 
     ``history`` is the earlier user turns, oldest first, as strings (Gradio message dicts
     are accepted too). ``article_ids`` limits the search to some articles. ``assistant`` is
     the root to answer with; by default one built from the environment (``ASSISTANT_STORE``
-    and the other settings) on first use. Raises
-    :class:`~assistant.errors.InvalidQuestionError` (a ``ValueError``) for an empty
-    question and :class:`~assistant.errors.EmptyStoreError` when nothing is ingested.
+    and the other settings) on first use. ``llm`` has a chat model write the answer from the
+    best-ranked sentences, every sentence checked against the ones it cites: an
+    ``init_chat_model`` spec such as ``"ollama:llama3.2"`` or ``"openai:gpt-4o-mini"``, or
+    ``"local"`` (default: ``ASSISTANT_LLM``; without either, the articles' own sentences).
+    Raises :class:`~assistant.errors.InvalidQuestionError` (a ``ValueError``) for an empty
+    question, :class:`~assistant.errors.EmptyStoreError` when nothing is ingested and
+    :class:`~assistant.errors.ConfigError` when the chat model cannot be made.
     """
-    return (assistant or default_assistant()).answer(question, history, article_ids)
+    return (assistant or default_assistant()).answer(question, history, article_ids, llm=llm)

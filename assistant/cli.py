@@ -52,6 +52,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                      help="an earlier question of the conversation (repeat, oldest first)")  # fmt: skip
     ask.add_argument("--article", action="append", metavar="ID", help="only search this article (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--llm", metavar="SPEC",
+                     help="a chat model to write the answer, each sentence checked against its sources: "
+                     "local, ollama:llama3.2, openai:gpt-4o-mini... (default: $ASSISTANT_LLM)")  # fmt: skip
     serve = commands.add_parser("serve", help="serve the browser chat (the default command)")
     serve.add_argument("--host", help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
@@ -83,7 +86,8 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
             return evaluation.run(args, Settings.from_env(), open_library)
         from assistant.app import Assistant
 
-        root = Assistant.from_settings(Settings.from_env(store=args.store))
+        root = Assistant.from_settings(Settings.from_env(store=args.store, llm=getattr(args, "llm", None)))
+        root.tagger.preload()  # while the corpus and the embedder load
         if args.command == "ask":
             return _ask(root, args)
         return _serve(root, args)
@@ -96,7 +100,10 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
 
 def _ask(root: Assistant, args: argparse.Namespace) -> int:
     reply = root.answer(args.question, args.history, args.article)
-    print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False) if args.json else reply.as_text())
+    if args.json:
+        print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False))
+    else:  # the short answer in bold on a terminal
+        print(reply.as_text(bold=(lambda text: f"\033[1m{text}\033[0m") if sys.stdout.isatty() else str))
     return 0
 
 

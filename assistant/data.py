@@ -151,6 +151,7 @@ class Claim:
 
 
 Mode = Literal["extractive", "generated"]
+UNSUPPORTED = "Not supported by the articles, so left out"  # the heading of rejected claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +176,22 @@ class Answer:
 
     def as_text(self, heading: str = "Sources", bold: Callable[[str], str] = str) -> str:
         """The short answer (through ``bold``), the answer, then one source line per citation
-        (a cited sentence's text is in the answer already, so it is not repeated)."""
-        if self.abstained:
-            return self.text
-        lines = [bold(self.short.text), ""] if self.short else []
-        lines += [self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered())]
+        (a cited sentence's text is in the answer already, so it is not repeated); a generated
+        answer's unsupported sentences apart, and why it fell back, if it did."""
+        lines = [self.text] if self.abstained else [
+            *([bold(self.short.text), ""] if self.short else []),
+            self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered()),
+        ]  # fmt: skip
+        rejected = self.rejected()
+        if rejected:
+            lines += ["", f"{UNSUPPORTED}:", *(f"- {c.text} ({c.reason})" for c in rejected)]
+        if self.note:
+            lines += ["", f"Note: {self.note}"]
         return "\n".join(lines)
+
+    def rejected(self) -> tuple[Claim, ...]:
+        """The sentences a language model wrote that its sources do not support (left out)."""
+        return tuple(c for c in self.claims if not c.supported)
 
     def numbered(self) -> list[tuple[int, Citation]]:
         """The citations with their marker numbers."""

@@ -28,23 +28,14 @@ capitalised words; countries, nationalities and people from
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.entities import Entity
 from assistant.features import NUMBER, question_kind
+from assistant.names import alike, mentions, normal
 
 PLACES = ("GPE", "NORP", "LOC")  # countries, nationalities, other places
-_ALIASES = (
-    ("us", "u s", "usa", "united states", "america", "american", "americans"),
-    ("uk", "u k", "united kingdom", "britain", "british", "great britain"),
-    ("eu", "european union"),
-    ("un", "united nations"),
-    ("ussr", "soviet union", "soviet"),
-    ("uae", "united arab emirates"),
-)
-_ALIAS_OF = {form: group for group in _ALIASES for form in group}
 _UNITS = (
     "million billion trillion thousand years? months? weeks? days? hours? minutes? percent per cent "
     "people members soldiers times miles kilometres kilometers km metres meters feet dollars euros pounds"
@@ -105,45 +96,6 @@ _WHO_HOLDS = re.compile(
 )
 
 
-def _normal(text: str) -> str:
-    """Lower case, without accents, punctuation, "the" or a possessive: "The U.S.'s" -> "u s"."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = re.sub(r"['’]s\b", "", "".join(ch for ch in text if not unicodedata.combining(ch)))
-    return " ".join(w for w in re.findall(r"\w+", text) if w != "the")
-
-
-def _alike(word: str, other: str) -> bool:
-    """Whether two words are forms of one name: "afghan"/"afghanistan", "panther"/"panthers",
-    or the same name spelt with one letter off ("moncalm"/"montcalm")."""
-    if word == other:
-        return True
-    shorter = min(len(word), len(other))
-    common = next((i for i, (a, b) in enumerate(zip(word, other, strict=False)) if a != b), shorter)
-    if common >= 4 and common >= 0.75 * shorter:
-        return True
-    return shorter >= 5 and abs(len(word) - len(other)) <= 1 and _one_edit(word, other)
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by changing, adding or dropping one letter."""
-    if len(a) > len(b):
-        a, b = b, a
-    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
-    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
-
-
-def mentions(text: str, name: str) -> bool:
-    """Whether ``text`` mentions ``name``: word for word, by a usual alias ("U.S." for "US"),
-    or by a form of each of its words ("Afghan" for "Afghanistan")."""
-    wanted, haystack = _normal(name), f" {_normal(text)} "
-    if not wanted or f" {wanted} " in haystack:
-        return True
-    if any(f" {form} " in haystack for form in _ALIAS_OF.get(wanted, ())):
-        return True
-    words = haystack.split()
-    return all(any(_alike(part, word) for word in words) for part in wanted.split())
-
-
 @dataclass(frozen=True, slots=True)
 class Surroundings:
     """What a candidate sentence is judged with."""
@@ -157,18 +109,18 @@ class Surroundings:
 def other_person(question: str, sentence: str, paragraph: str) -> str | None:
     """The question's "First Last" when the sentence gives "Last" another first name and "First"
     is nowhere in the paragraph; else None."""
-    words = _normal(paragraph).split()
+    words = normal(paragraph).split()
     tokens = question.split()
     for position in range(1, len(tokens) - 1):  # the question's first word is capitalised anyway
         first = tokens[position].strip('"“(')
         last = tokens[position + 1].strip('?,.;:!"”“()').removesuffix("’s").removesuffix("'s")
         if not (last[:1].isupper() and first[:1].isupper()):
             continue
-        asked = _normal(first).split()
+        asked = normal(first).split()
         for match in re.finditer(rf"\b([A-Z][\w’'.-]*)\s+{re.escape(last)}\b", sentence):
-            given = _normal(match.group(1)).split()
-            elsewhere = any(_alike(asked[0], w) for w in words) if asked else True
-            if given and not elsewhere and not _alike(asked[0], given[0]):
+            given = normal(match.group(1)).split()
+            elsewhere = any(alike(asked[0], w) for w in words) if asked else True
+            if given and not elsewhere and not alike(asked[0], given[0]):
                 return f"{first} {last}"
     return None
 
@@ -191,10 +143,10 @@ def missing_figure(question: str, paragraph: str) -> str | None:
 
 def missing_person(question_entities: Sequence[Entity], paragraph: str) -> str | None:
     """A person the question names whom the paragraph mentions by none of their names."""
-    words = _normal(paragraph).split()
+    words = normal(paragraph).split()
     for e in question_entities:
-        names = [part for part in _normal(e.text).split() if len(part) > 2]
-        if e.label == "PERSON" and names and not any(_alike(n, w) for n in names for w in words):
+        names = [part for part in normal(e.text).split() if len(part) > 2]
+        if e.label == "PERSON" and names and not any(alike(n, w) for n in names for w in words):
             return e.text
     return None
 
@@ -207,8 +159,8 @@ def role_asked(question: str) -> str | None:
 
 def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> bool:
     """The window names no person (besides the question's own) together with a word of ``role``."""
-    words = set(_normal(around.window).split())
-    people = [p for p in around.people if _normal(p) not in question_people]
+    words = set(normal(around.window).split())
+    people = [p for p in around.people if normal(p) not in question_people]
     return not (people and words & _ROLE_WORDS[role])
 
 
@@ -244,7 +196,7 @@ def misses(question: str, question_entities: Sequence[Entity], around: Surroundi
     figure = missing_figure(question, around.paragraph)
     number = question_kind(question) == "number" and not NUMBER.search(around.sentence)
     role = role_asked(question)
-    asked = {_normal(e.text) for e in question_entities if e.label == "PERSON"}
+    asked = {normal(e.text) for e in question_entities if e.label == "PERSON"}
     return Misses(
         (
             f"the sentence is about someone else than {person}" if person else None,

@@ -21,21 +21,23 @@ endpoint ``/chat`` for ``gradio_client``: question in, reply text out.
 
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from assistant.answerer import Answerer, clean_question, user_turns
+from assistant.answerer import Answerer, Streaming, clean_question, user_turns
 from assistant.app import Assistant
-from assistant.data import Answer, ArticleInfo, Citation, Outcome, Short, source_line
+from assistant.data import UNSUPPORTED, Answer, ArticleInfo, Citation, Outcome, Short, source_line
 from assistant.errors import AssistantError, ConfigError, EmptyStoreError, InvalidQuestionError
 from assistant.library import Library, LinkOptions
+from assistant.llm import LOCAL, local_model_installed
 from assistant.messages import Messages
 from assistant.settings import Settings
 from assistant.store import Store
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ChatHistory = list[dict[str, Any]]  # Gradio chat messages: {"role": ..., "content": ...}
 
+QUOTED = ""  # the answer choice that quotes the articles' sentences (no chat model writes)
 FEED_LIMIT = 20  # a feed added from the page brings at most its 20 newest articles
 # Ingest progress on the page: Gradio follows the pipeline's tqdm bar (a no-op outside a request).
 PROGRESS = gr.Progress(track_tqdm=True)
@@ -66,6 +69,9 @@ scroll();
 CSS = """
 .reply .answer { margin: 0 0 .6em; }
 .reply .short { margin: 0 0 .4em; font-size: 1.05em; }
+.reply.draft .answer { color: var(--body-text-color-subdued); font-style: italic; }
+.reply .rejected { border-top: 1px dashed var(--border-color-primary); margin-top: .4em; padding-top: .3em; }
+.reply .rejected .claim { color: var(--body-text-color-subdued); font-size: .92em; margin: 0 0 .3em; }
 .reply .cited { border-top: 1px solid var(--border-color-primary); padding-top: .4em; font-size: .92em; }
 .reply .cited-heading { font-weight: 600; margin: 0 0 .3em; }
 .reply .citation { margin: 0 0 .4em; }
@@ -110,11 +116,13 @@ def notice_html(message: str) -> str:
 
 
 def reply_html(answer: Answer, messages: Messages) -> str:
-    """A chat reply: the answer with its [n] markers, then the numbered cited sentences."""
+    """A chat reply: the short answer, the answer with its [n] markers, a source line per
+    citation; a generated answer's unsupported sentences apart, and its note."""
+    extra = _rejected_html(answer)
     if answer.abstained:
         return (
             f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
-            f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p></div>'
+            f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p>{extra}</div>'
         )
     sources = "".join(
         f'<p class="citation">{html.escape(source_line(n, c))}</p>' for n, c in answer.numbered()
@@ -123,7 +131,28 @@ def reply_html(answer: Answer, messages: Messages) -> str:
     return (
         f'<div class="reply">{short}<p class="answer">{html.escape(answer.text)}</p>'
         f'<div class="cited"><p class="cited-heading">{html.escape(messages.sources_heading)}</p>'
-        f"{sources}</div></div>"
+        f"{sources}</div>{extra}</div>"
+    )
+
+
+def _rejected_html(answer: Answer) -> str:
+    """The sentences a language model wrote that its sources do not support, apart from the
+    answer and struck through, and why a written answer fell back to quoted sentences."""
+    rejected = "".join(
+        f'<p class="claim"><s>{html.escape(c.text)}</s> <span class="why">({html.escape(c.reason)})</span>'
+        "</p>"
+        for c in answer.rejected()
+    )
+    block = f'<div class="rejected"><p class="cited-heading">{html.escape(UNSUPPORTED)}</p>{rejected}</div>'
+    note = f'<p class="hint note">{html.escape(answer.note)}</p>' if answer.note else ""
+    return (block if rejected else "") + note
+
+
+def draft_html(text: str, messages: Messages) -> str:
+    """A written answer as the model writes it, before its sentences are checked."""
+    return (
+        f'<div class="reply draft"><p class="answer">{html.escape(text)}</p>'
+        f'<p class="hint">{html.escape(messages.ui["writing"])}</p></div>'
     )
 
 
@@ -201,13 +230,21 @@ class ChatPage:
     """The page's handlers, as plain methods: what each returns is what the page shows."""
 
     def __init__(
-        self, answerer: Answerer, store: Store, messages: Messages, library: Library, links: LinkOptions
+        self,
+        answerer: Answerer,
+        store: Store,
+        messages: Messages,
+        library: Library,
+        links: LinkOptions,
+        writers: Mapping[str, Callable[[], Answerer]] | None = None,
     ) -> None:
         self.answerer = answerer
         self.store = store
         self.messages = messages
         self.library = library
         self.links = links  # how "Add from a link" fetches: private addresses only when allowed
+        # chat model spec -> its (generated) answerer, made when first chosen
+        self.writers = dict(writers or {})
 
     @classmethod
     def of(cls, root: Assistant, library: Library) -> ChatPage:
@@ -217,7 +254,9 @@ class ChatPage:
         settings = root.settings
         private = is_loopback(settings.host) or settings.allow_private_links
         links = LinkOptions(timeout=settings.fetch_timeout, allow_private=private, feed_limit=FEED_LIMIT)
-        return cls(root.answerer, root.store, root.messages, library, links)
+        specs = dict.fromkeys(s for s in (settings.llm, LOCAL if local_model_installed() else None) if s)
+        writers = {spec: functools.partial(root.answerer_for, spec) for spec in specs}
+        return cls(root.extractive, root.store, root.messages, library, links, writers)
 
     def text(self, key: str) -> str:
         """The page's wording ``key`` (``prompts/extractive.yaml``, under ``ui``)."""
@@ -225,31 +264,79 @@ class ChatPage:
 
     # -- chat --------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[object] | None, selected: Sequence[str] | None) -> Answer:
-        """Answer from the chosen articles; earlier user turns come escaped from the chat."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[object] | None,
+        selected: Sequence[str] | None,
+        writer: str | None = None,
+    ) -> Answer:
+        """Answer from the chosen articles, quoted or written by the chat model ``writer``;
+        earlier user turns come escaped from the chat."""
+        return self._answerer(writer).answer(*self._request(question, history, selected))
+
+    def _answerer(self, writer: str | None) -> Answerer:
+        return self.writers[writer]() if writer in self.writers else self.answerer
+
+    def _request(
+        self, question: str, history: Sequence[object] | None, selected: Sequence[str] | None
+    ) -> tuple[str, list[str], list[str] | None]:
+        """(question, earlier user turns, articles asked about), or the error a user can act on."""
+        question = clean_question(question)
         if selected is not None and not selected and self.store.articles():
             raise InvalidQuestionError(self.text("no_selection"))
-        earlier = [html.unescape(turn) for turn in user_turns(history)]
-        return self.answerer.answer(question, earlier, list(selected or ()) or None)
+        return question, [html.unescape(turn) for turn in user_turns(history)], list(selected or ()) or None
 
-    def respond(self, question: str, history: ChatHistory | None, selected: Sequence[str] | None) -> tuple:
+    def respond(
+        self,
+        question: str,
+        history: ChatHistory | None,
+        selected: Sequence[str] | None,
+        writer: str | None = None,
+    ) -> tuple:
         """Submit handler: (question box, chat, cited-article switch, article view, the answer).
 
         An error adds a notice to the chat and leaves the question box and the article view
         as they were.
         """
+        *_, last = self.respond_as_written(question, history, selected, writer)
+        return last
+
+    def respond_as_written(
+        self,
+        question: str,
+        history: ChatHistory | None,
+        selected: Sequence[str] | None,
+        writer: str | None = None,
+    ) -> Iterator[tuple]:
+        """The submit handler as the page runs it: a written answer streams into the chat as
+        the model writes it (marked as a draft), then settles to its checked version."""
         history = list(history or [])
         try:
-            question = clean_question(question)
-            answer = self.ask(question, history, selected)
+            request = self._request(question, history, selected)
+            answerer = self._answerer(writer)
+            pieces = (
+                answerer.stream(*request) if isinstance(answerer, Streaming) else [answerer.answer(*request)]
+            )
+            asked = [*history, {"role": "user", "content": html.escape(request[0])}]
+            written = ""
+            for piece in pieces:
+                if isinstance(piece, Answer):
+                    yield self._settled(asked, piece)
+                    return
+                written += piece
+                draft = {"role": "assistant", "content": draft_html(written, self.messages)}
+                yield gr.skip(), [*asked, draft], gr.skip(), gr.skip(), gr.skip()
         except EmptyStoreError:
             history.append({"role": "assistant", "content": notice_html(self.text("empty_store"))})
-            return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
         except AssistantError as e:
             history.append({"role": "assistant", "content": notice_html(str(e))})
-            return gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
-        history.append({"role": "user", "content": html.escape(question)})
-        history.append({"role": "assistant", "content": reply_html(answer, self.messages)})
+            yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+
+    def _settled(self, asked: ChatHistory, answer: Answer) -> tuple:
+        """The outputs once the answer is final: the reply, and its first cited article."""
+        history = [*asked, {"role": "assistant", "content": reply_html(answer, self.messages)}]
         cited = {c.article_id: c.title for c in answer.citations}  # in marker order
         first = next(iter(cited), None)
         switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=first, visible=len(cited) > 1)
@@ -374,6 +461,10 @@ def build_app(page: ChatPage) -> gr.Blocks:
                     show_label=False, placeholder=text("placeholder"), elem_id="question",
                     submit_btn=True, autofocus=True, lines=1, max_lines=4,
                 )  # fmt: skip
+                writer = gr.Radio(
+                    [(text("quoted"), QUOTED), *((text("written").format(spec=w), w) for w in page.writers)],
+                    value=QUOTED, label=text("answers_label"), elem_id="writer", visible=bool(page.writers),
+                )  # fmt: skip
                 gr.Examples([[q] for q in page.messages.examples], inputs=[question], label="Examples")
             with gr.Column(scale=2):
                 switch = gr.Radio(label="Cited articles", elem_id="cited-articles", visible=False)
@@ -407,8 +498,8 @@ def build_app(page: ChatPage) -> gr.Blocks:
         panel = [table, selected, doomed]
 
         question.submit(
-            page.respond,
-            [question, chatbot, selected],
+            page.respond_as_written,
+            [question, chatbot, selected, writer],
             [question, chatbot, switch, view, last],
             **private,
         )

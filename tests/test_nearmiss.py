@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.entities import EntityTagger
-from assistant.nearmiss import HARD, RULES, Surroundings, mentions, misses, role_asked
+from assistant.names import mentions
+from assistant.nearmiss import HARD, RULES, Surroundings, misses, role_asked
 
 TAGGER = EntityTagger()
 

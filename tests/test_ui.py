@@ -29,7 +29,7 @@ from tests.ui_support import (
 )
 
 # The only markup the page's own rendering produces; anything else came from an article.
-OWN_TAGS = {"div", "p", "b", "span", "mark", "sup", "h3", "table", "thead", "tbody", "tr", "th", "td"}
+OWN_TAGS = {"div", "p", "b", "s", "span", "mark", "sup", "h3", "table", "thead", "tbody", "tr", "th", "td"}
 OWN_ATTRIBUTES = {"class", "data-n"}
 
 
