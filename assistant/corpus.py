@@ -179,17 +179,17 @@ class _Parts:
 def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str, Metadata]]:
     """The generation token, every visible sentence with its embedding in corpus order, and
     each article's metadata."""
-    generation = store.generation()
-    articles = store.articles()
-    seen: dict[str, tuple[StoredSentence, np.ndarray]] = {}
-    for page, vectors in store.sentence_pages(articles):
-        for sentence, vector in zip(page, vectors, strict=True):
-            seen[sentence.id] = (sentence, vector)
-    ordered = sorted(seen.values(), key=lambda sv: (sv[0].article_id, sv[0].sentence_index))
-    embeddings = (
-        np.stack([v for _, v in ordered]).astype(np.float32) if ordered else np.zeros((0, 384), np.float32)
+    snapshot = store.snapshot()
+    order = sorted(
+        range(len(snapshot.sentences)),
+        key=lambda k: (snapshot.sentences[k].article_id, snapshot.sentences[k].sentence_index),
     )
-    return generation, [s for s, _ in ordered], embeddings, {a.article_id: a.meta for a in articles}
+    return (
+        snapshot.generation,  # after an inconsistent read, no longer the store's: read again next time
+        [snapshot.sentences[k] for k in order],
+        snapshot.embeddings[order],
+        {a.article_id: a.meta for a in snapshot.articles},
+    )
 
 
 def _layout(

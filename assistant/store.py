@@ -39,6 +39,7 @@ import numpy as np
 from filelock import FileLock
 
 from assistant.data import Article, ArticleInfo, Metadata, Sentence
+from assistant.embedder import DIMENSION
 from assistant.errors import StoreError
 from assistant.settings import Settings
 
@@ -83,6 +84,18 @@ class StoredSentence:
     paragraph_index: int
     start: int
     end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a reader sees of the store at one moment: the registry and every visible sentence
+    (its article's current version) with its embedding, as of ``generation``."""
+
+    generation: str
+    articles: list[ArticleInfo]
+    sentences: list[StoredSentence]
+    embeddings: np.ndarray  # one row per sentence
+    consistent: bool  # False when writes kept landing between the reads (a busy server)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +290,30 @@ class Store:
             got = self._articles.get(ids=[article_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def sentence_pages(
-        self, articles: Sequence[ArticleInfo] | None = None
-    ) -> Iterator[tuple[list[StoredSentence], np.ndarray]]:
-        """Every visible sentence (its article's current version) with its embedding, by pages.
+    def snapshot(self, attempts: int = 3) -> Snapshot:
+        """The registry and every visible sentence as of one generation.
 
-        ``articles`` is the registry as just read (:meth:`articles`), read here when None."""
-        current = {a.article_id: a.content_hash for a in (self.articles() if articles is None else articles)}
+        Reading takes several requests, and a write landing between them (an ingest deleting an
+        article's old version) would leave an article out of what was read. With the embedded
+        store the whole read holds the store's lock, so no write lands in between; a server has
+        no such lock, so the read is repeated (at most ``attempts`` times) until the generation
+        is the same after it as before it."""
+        with self._connection.session():
+            for _ in range(attempts):
+                generation = self.generation()
+                articles = self.articles()
+                sentences, embeddings = self._visible(articles)
+                if self.generation() == generation:
+                    return Snapshot(generation, articles, sentences, embeddings, consistent=True)
+            log.warning("%s kept changing while it was read; reading it again later", self.label)
+            return Snapshot(generation, articles, sentences, embeddings, consistent=False)
+
+    def _visible(self, articles: Sequence[ArticleInfo]) -> tuple[list[StoredSentence], np.ndarray]:
+        """Every sentence of the current version of ``articles``, with its embedding."""
+        current = {a.article_id: a.content_hash for a in articles}
+        sentences: list[StoredSentence] = []
+        vectors: list[np.ndarray] = []
+        ids: set[str] = set()
         offset = 0
         while True:
             with self._connection.session():
@@ -291,14 +321,15 @@ class Store:
                     include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset
                 )
             if not got["ids"]:
-                return
+                return sentences, np.concatenate(vectors) if vectors else np.zeros((0, DIMENSION), np.float32)
             offset += len(got["ids"])
             keep = [
                 k
                 for k, meta in enumerate(got["metadatas"])
-                if current.get(meta[ARTICLE_ID]) == meta[CONTENT_HASH]
+                if current.get(meta[ARTICLE_ID]) == meta[CONTENT_HASH] and got["ids"][k] not in ids
             ]
-            sentences = [
+            ids.update(got["ids"][k] for k in keep)  # pages shift under a server's writes
+            sentences += [
                 StoredSentence(
                     id=got["ids"][k],
                     text=got["documents"][k],
@@ -311,7 +342,7 @@ class Store:
                 )
                 for k in keep
             ]
-            yield sentences, np.asarray(got["embeddings"], dtype=np.float32)[keep]
+            vectors.append(np.asarray(got["embeddings"], dtype=np.float32)[keep])
 
     def nearest(
         self, embedding: np.ndarray, k: int, article_ids: Sequence[str] | None = None

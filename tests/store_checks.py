@@ -132,7 +132,7 @@ def assert_consistent(settings: Settings, finished: bool = True) -> dict:
         assert sorted(indices) == list(range(meta[SENTENCE_COUNT])), f"{article_id} is incomplete"
         assert all(indices[i] == sentence_id(article_id, meta[CONTENT_HASH], i) for i in indices), article_id
     store = Store(settings)
-    visible = sum(len(page) for page, _ in store.sentence_pages())
+    visible = len(store.snapshot().sentences)
     assert visible == sum(m[SENTENCE_COUNT] for _, m in found["articles"].values())
     for key in itertools.islice((k for ids in by_article.values() for k in ids.values()), 0, None, 97):
         nearest = store.nearest(found["embeddings"][key], 1)

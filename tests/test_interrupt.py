@@ -123,10 +123,11 @@ def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
 
 def _versions_seen(store: Store) -> dict[str, tuple[str, ...]]:
     """What a reader sees: article id -> its visible sentences, in order."""
+    snapshot = store.snapshot()
+    assert snapshot.consistent  # the embedded store's lock keeps writes out of the read
     seen: dict[str, list] = {}
-    for page, _ in store.sentence_pages():
-        for s in page:
-            seen.setdefault(s.article_id, []).append((s.sentence_index, s.text))
+    for s in snapshot.sentences:
+        seen.setdefault(s.article_id, []).append((s.sentence_index, s.text))
     return {a: tuple(text for _, text in sorted(rows)) for a, rows in seen.items()}
 
 
