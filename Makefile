@@ -26,9 +26,10 @@ run: install
 test: install
 	$(PY) -m pytest -q
 
-# The edit-test loop: everything but the tests that start child processes, a browser or the local model.
+# The edit-test loop: everything but the tests that start child processes, a browser or the local
+# model, or score a whole labelled set.
 test-fast: install
-	$(PY) -m pytest -q -m "not subprocess and not browser and not llm"
+	$(PY) -m pytest -q -m "not subprocess and not browser and not llm and not slow"
 
 lint: install
 	$(PY) -m ruff check assistant ingest tests bench

@@ -35,6 +35,7 @@ def plain():
     return embedder("torch")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "least"), BACKENDS)
 def test_onnx_vectors_match_plain_sentence_transformers(plain, backend: str, least: float) -> None:
     text = SAMPLE.read_text(encoding="utf-8")

@@ -73,6 +73,7 @@ def test_a_changed_article_replaces_its_old_sentences(settings: Settings, tmp_pa
     assert info.sentence_count == 3
 
 
+@pytest.mark.subprocess
 def test_fresh_embedding_workers_take_over_without_losing_a_sentence(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

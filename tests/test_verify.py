@@ -81,6 +81,7 @@ def test_the_labelled_set_is_large_and_varied() -> None:
     assert {row["origin"] for row in ROWS} == {"sample", "squad"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split", ["tune", "held"])
 def test_the_verifier_meets_its_aims_on_the_labelled_sentences(verifier: Verifier, split: str) -> None:
     rows = [row for row in ROWS if row["split"] == split]
