@@ -27,9 +27,9 @@ test: install
 	$(PY) -m pytest -q
 
 # The edit-test loop: everything but the tests that start child processes, a browser or the local
-# model, or score a whole labelled set.
+# model, or take seconds each; one worker per core, each taking whole test files.
 test-fast: install
-	$(PY) -m pytest -q -m "not subprocess and not browser and not llm and not slow"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not subprocess and not browser and not llm and not slow"
 
 lint: install
 	$(PY) -m ruff check assistant ingest tests bench
