@@ -223,7 +223,13 @@ def within(seconds: float, items: Callable[[], Iterator[T]]) -> Iterator[T]:
     """The items of ``items()`` as they come, made in a thread of their own; raises
     :class:`TimeoutError` once ``seconds`` have passed in all, so that no model, however
     slow or silent, holds the caller longer. Stopping early closes the iterator (a local
-    model stops generating) as soon as it gives its next item."""
+    model stops generating) as soon as it gives its next item.
+
+    The thread is not a daemon: the interpreter waits for it at exit, since it may hold the
+    last reference to a local model, and torch objects freed by a daemon thread while the
+    interpreter shuts down abort the process. The wait is short: a local model gives its next
+    token within a fraction of a second, and a remote model's client is held to the same time
+    limit (:func:`assistant.llm.chat_model`)."""
     channel: queue.Queue = queue.Queue()
     stop = threading.Event()
 
@@ -240,7 +246,7 @@ def within(seconds: float, items: Callable[[], Iterator[T]]) -> Iterator[T]:
             getattr(stream, "close", lambda: None)()
             channel.put(("end", None))
 
-    threading.Thread(target=produce, daemon=True, name="chat-model").start()
+    threading.Thread(target=produce, daemon=False, name="chat-model").start()
     deadline = time.monotonic() + seconds
     try:
         while True:

@@ -257,7 +257,10 @@ class LocalChatModel(BaseChatModel):
                 failure.append(e)
                 streamer.end()
 
-        worker = threading.Thread(target=generate, daemon=True, name="local-llm")
+        # Not a daemon: a thread still inside torch when the interpreter shuts down aborts the
+        # process, so the interpreter waits for this one. Once the reader is gone it stops at
+        # the next token (and never writes more than max_new_tokens).
+        worker = threading.Thread(target=generate, daemon=False, name="local-llm")
         worker.start()
         written = ""
         try:

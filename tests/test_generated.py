@@ -242,15 +242,22 @@ def test_the_cli_answers_with_a_chat_model_from_the_environment(sample_settings:
 
 
 def test_a_model_is_held_to_its_time_in_all() -> None:
+    release, closed = threading.Event(), threading.Event()
+
     def slow() -> Iterator[str]:
-        yield "first"
-        time.sleep(30)
-        yield "never"
+        try:
+            yield "first"
+            release.wait(30)
+            yield "never"
+        finally:
+            closed.set()
 
     started, seen = time.monotonic(), []
     with pytest.raises(TimeoutError):
         seen.extend(within(0.5, slow))
     assert seen == ["first"] and time.monotonic() - started < 2
+    release.set()  # the given-up stream is closed once it gives its next item
+    assert closed.wait(5)
 
 
 @pytest.mark.llm
@@ -270,6 +277,20 @@ def test_the_local_model_answers_with_supported_sentences_only(sample_settings: 
     for claim in reply.claims:  # nothing the model made up is shown
         if not claim.supported:
             assert claim.reason and without_markers(claim.text) not in reply.text
+
+
+@pytest.mark.llm
+@pytest.mark.subprocess
+def test_the_cli_gives_up_on_the_local_model_in_time_and_exits_0(sample_settings: Settings) -> None:
+    # Half a second is not enough for the local model to write an answer, so it is given up on
+    # while it generates; the process must still end cleanly (a thread freeing the model while
+    # the interpreter shut down once aborted it with exit 134).
+    env = {"ASSISTANT_LLM": "local", "ASSISTANT_LLM_TIMEOUT": "0.5"}
+    done = run_cli("assistant", "ask", QUESTION, "--json", store=sample_settings.store, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout)
+    assert out["mode"] == "extractive" and "local did not answer within 0.5 s" in out["note"]
+    assert "USD 5 million" in out["text"] and "terminate" not in done.stderr
 
 
 def test_the_chat_streams_a_written_answer_then_sets_its_unsupported_sentences_apart(
