@@ -97,9 +97,16 @@ class Assistant:
         """The answerer that writes with the chat model ``llm`` names (an ``init_chat_model``
         spec or "local"); with None, the root's own choice. Raises ConfigError when the
         chat model cannot be made (a provider package missing, an unknown spec)."""
-        if llm is None and self._llm is None and self.settings.llm is None:
+        if self._spec(llm) is None and self._llm is None:
             return self.extractive
         return self.generated(llm)
+
+    def _spec(self, llm: str | None) -> str | None:
+        """The spec of the chat model to write with: ``llm``, else None when a model was given
+        to the root (it is the one), else the settings' one."""
+        if llm:
+            return llm
+        return None if self._llm is not None else self.settings.llm or None
 
     def generated(self, llm: str | None = None) -> GeneratedAnswerer:
         """The generated answerer with the chat model ``llm`` names, or else the one given to
@@ -108,7 +115,7 @@ class Assistant:
         from assistant.llm import chat_model
         from assistant.verify import Verifier
 
-        key = llm or (None if self._llm is not None else self.settings.llm)
+        key = self._spec(llm)
         with self._lock:
             if key in self._generated:
                 return self._generated[key]
