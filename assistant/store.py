@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -95,7 +96,8 @@ class Snapshot:
     articles: list[ArticleInfo]
     sentences: list[StoredSentence]
     embeddings: np.ndarray  # one row per sentence
-    consistent: bool  # False when writes kept landing between the reads (a busy server)
+    # False when writes kept landing between the reads (a busy server) or left an article partly read
+    consistent: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,16 +299,32 @@ class Store:
         article's old version) would leave an article out of what was read. With the embedded
         store the whole read holds the store's lock, so no write lands in between; a server has
         no such lock, so the read is repeated (at most ``attempts`` times) until the generation
-        is the same after it as before it."""
+        is the same after it as before it and every article read is whole (a write renews the
+        generation only once it is done, so a read that ends in between sees the same one). A
+        server may also fail a read that a delete lands in ("Error finding id"); that read is
+        made again too."""
+        remote = self._connection.settings.remote
+        read: Snapshot | None = None
         with self._connection.session():
-            for _ in range(attempts):
+            for attempt in range(attempts):
                 generation = self.generation()
-                articles = self.articles()
-                sentences, embeddings = self._visible(articles)
-                if self.generation() == generation:
-                    return Snapshot(generation, articles, sentences, embeddings, consistent=True)
-            log.warning("%s kept changing while it was read; reading it again later", self.label)
-            return Snapshot(generation, articles, sentences, embeddings, consistent=False)
+                try:
+                    articles = self.articles()
+                    sentences, embeddings = self._visible(articles)
+                except StoreError:
+                    if remote and (read is not None or attempt < attempts - 1):
+                        continue
+                    raise
+                consistent = _whole(articles, sentences) and self.generation() == generation
+                read = Snapshot(generation, articles, sentences, embeddings, consistent)
+                if consistent:
+                    return read
+            log.warning(
+                "%s kept changing while it was read, or an article in it is incomplete; "
+                "it is read again for the next question",
+                self.label,
+            )
+            return read
 
     def _visible(self, articles: Sequence[ArticleInfo]) -> tuple[list[StoredSentence], np.ndarray]:
         """Every sentence of the current version of ``articles``, with its embedding."""
@@ -454,6 +472,12 @@ class Store:
         """Renew the generation token so that readers reload (every write does it too)."""
         with self._connection.session(writing=True):
             pass
+
+
+def _whole(articles: Sequence[ArticleInfo], sentences: Sequence[StoredSentence]) -> bool:
+    """Whether every article has all the sentences of its registered version among ``sentences``."""
+    counts = Counter(s.article_id for s in sentences)
+    return all(counts[a.article_id] == a.sentence_count for a in articles)
 
 
 def _meta_fields(meta: Metadata) -> dict:

@@ -4,7 +4,9 @@
 - :func:`assert_consistent`: a store is whole: each article's sentences are exactly its
   current version's, in order, pointing into its text, with readable embeddings;
 - :func:`write_articles`: a folder of small distinct articles, each about its own made-up
-  place, so that a question about one of them has one right answer.
+  place, so that a question about one of them has one right answer;
+- :func:`versions_seen` and :func:`versions_of`: what a reader sees of each article, and
+  what each version of it holds, to check that a reader sees every article whole.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from assistant.store import (
     SENTENCE_COUNT,
     SENTENCE_INDEX,
     START,
+    Snapshot,
     Store,
     sentence_id,
 )
+from ingest.loader import read_article
+from ingest.split import build_article
 
 _SYLLABLES = ("ka", "lo", "mi", "re", "su", "ta", "vo", "ne", "di", "bu")
 _NAMES = ("Anna Berg", "Tom Okafor", "Lena Ruiz", "Ravi Menon", "Sara Holm", "Ivo Petrov")
@@ -138,3 +143,26 @@ def assert_consistent(settings: Settings, finished: bool = True) -> dict:
         nearest = store.nearest(found["embeddings"][key], 1)
         assert nearest and nearest[0][1] > 0.999, f"{key} is not its own nearest neighbour: {nearest}"
     return found
+
+
+def versions_seen(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """What a reader sees: article id -> its visible sentences, in order."""
+    seen: dict[str, list] = {}
+    for s in snapshot.sentences:
+        seen.setdefault(s.article_id, []).append((s.sentence_index, s.text))
+    return {a: tuple(text for _, text in sorted(rows)) for a, rows in seen.items()}
+
+
+def versions_of(paths: list[Path]) -> dict[str, tuple[str, ...]]:
+    """Article id -> the sentences the ingest makes of each file as it is now."""
+    articles = (build_article(read_article(path)) for path in paths)
+    return {a.article_id: tuple(s.text for s in a.sentences) for a in articles}
+
+
+def assert_whole(seen: dict[str, tuple[str, ...]], old: dict, new: dict) -> int:
+    """Every article is seen once, whole, in its ``old`` or its ``new`` version (as
+    :func:`versions_of` gives them); how many in the new one."""
+    assert seen.keys() == old.keys(), "an article went missing"
+    for article_id, sentences in seen.items():
+        assert sentences in (old[article_id], new[article_id]), article_id
+    return sum(seen[i] == new[i] for i in seen)

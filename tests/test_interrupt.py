@@ -20,11 +20,16 @@ import pytest
 
 from assistant.settings import Settings
 from assistant.store import Store
-from ingest.loader import read_article
 from ingest.pipeline import FLUSH_SENTENCES
-from ingest.split import build_article
 from tests.conftest import ROOT, child_env, run_cli
-from tests.store_checks import assert_consistent, assert_same_records, write_articles
+from tests.store_checks import (
+    assert_consistent,
+    assert_same_records,
+    assert_whole,
+    versions_of,
+    versions_seen,
+    write_articles,
+)
 
 pytestmark = pytest.mark.subprocess
 
@@ -121,34 +126,21 @@ def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
     assert_same_records(assert_consistent(_settings(store)), uninterrupted)
 
 
-def _versions_seen(store: Store) -> dict[str, tuple[str, ...]]:
-    """What a reader sees: article id -> its visible sentences, in order."""
-    snapshot = store.snapshot()
-    assert snapshot.consistent  # the embedded store's lock keeps writes out of the read
-    seen: dict[str, list] = {}
-    for s in snapshot.sentences:
-        seen.setdefault(s.article_id, []).append((s.sentence_index, s.text))
-    return {a: tuple(text for _, text in sorted(rows)) for a, rows in seen.items()}
-
-
 def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
     folder, store = tmp_path / "articles", tmp_path / "store"
     count = 200  # 2,400 sentences: ten write batches, so the kill lands between two
     paths = write_articles(folder, count, SENTENCES, version=1)
     assert run_cli("ingest", "--quiet", str(folder), store=store).returncode == 0
-    old = {a.article_id: a for a in map(build_article, map(read_article, paths))}
+    old = versions_of(paths)
     write_articles(folder, count, SENTENCES + 2, version=2)
-    new = {a.article_id: a for a in map(build_article, map(read_article, paths))}
-    assert old.keys() == new.keys() and all(old[i].content_hash != new[i].content_hash for i in old)
+    new = versions_of(paths)
+    assert old.keys() == new.keys() and all(old[i] != new[i] for i in old)
 
     def check_versions(watcher: Store) -> int:
         """Every article is visible once, whole, in its old or its new version; how many new."""
-        seen = _versions_seen(watcher)
-        assert seen.keys() == old.keys(), "an article went missing"
-        for article_id, sentences in seen.items():
-            versions = (old[article_id], new[article_id])
-            assert sentences in [tuple(s.text for s in v.sentences) for v in versions], article_id
-        return sum(seen[i] == tuple(s.text for s in new[i].sentences) for i in seen)
+        snapshot = watcher.snapshot()
+        assert snapshot.consistent  # the embedded store's lock keeps writes out of the read
+        return assert_whole(versions_seen(snapshot), old, new)
 
     # A reader watches the store the whole time the ingest replaces the articles, as the chat would.
     stop, checks, failures = threading.Event(), [], []
@@ -182,7 +174,5 @@ def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
     summary = f"0 added, {count - replaced} updated, {replaced} unchanged, 0 skipped, 0 failed"
     assert again.stdout.strip().endswith(summary)
     final = assert_consistent(_settings(store))  # no old sentence left, no duplicate
-    assert {i: (d, m["content_hash"]) for i, (d, m) in final["articles"].items()} == {
-        i: (a.text, a.content_hash) for i, a in new.items()
-    }
+    assert versions_seen(Store(_settings(store)).snapshot()) == new
     assert len(final["sentences"]) == count * (SENTENCES + 2)

@@ -10,7 +10,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from gradio_client import Client
 from assistant.settings import Settings
 from assistant.store import Store
 from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, make_root, run_cli, wait_for_port
+from tests.store_checks import assert_whole, versions_of, versions_seen, write_articles
 
 pytestmark = pytest.mark.subprocess
 
@@ -26,10 +29,10 @@ CHROMA = Path(sys.executable).with_name("chroma")
 QUESTION = "Who is Khalil Haqqani?"
 
 
-@pytest.fixture(scope="module")
-def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A Chroma server on a free loopback port, with its data in a temp folder; stopped after."""
-    folder = tmp_path_factory.mktemp("chroma-server")
+@contextmanager
+def chroma_server(folder: Path) -> Iterator[int]:
+    """A Chroma server on a free loopback port, with its data in ``folder``; its port. Stopped after."""
+    folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
@@ -43,6 +46,13 @@ def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The server the module's tests share."""
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as port:
+        yield port
 
 
 @pytest.fixture
@@ -114,6 +124,46 @@ def test_chat_served_over_the_server(ingested: Settings, remote: dict[str, str],
         process.wait(timeout=30)
     assert "Khalil Haqqani" in reply.split("[1]")[0]
     assert not Path(remote["ASSISTANT_STORE"]).exists()
+
+
+def test_a_reader_sees_every_article_whole_while_an_ingest_replaces_them(tmp_path: Path) -> None:
+    # A server has no lock to keep writes out of a read, so a snapshot that writes landed in is
+    # read again; one taken as consistent must show every article whole, old version or new.
+    folder, count = tmp_path / "articles", 150  # 1,800 new sentences: several write batches
+    paths = write_articles(folder, count, 10, version=1)
+    with chroma_server(tmp_path / "server") as port:
+        env = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(port)}
+        assert run_cli("ingest", "--quiet", str(folder), env=env).returncode == 0
+        old = versions_of(paths)
+        write_articles(folder, count, 12, version=2)
+        new = versions_of(paths)
+        settings = Settings(store=tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=port)
+        stop, seen, failures = threading.Event(), [], []
+
+        def watch() -> None:
+            """Snapshots as the chat takes them: how many new articles each consistent one shows."""
+            watcher = Store(settings)
+            while not stop.is_set():
+                try:
+                    snapshot = watcher.snapshot()
+                    whole = snapshot.consistent and assert_whole(versions_seen(snapshot), old, new)
+                except Exception as e:  # handed to the test
+                    failures.append(e)
+                    return
+                seen.append(whole if snapshot.consistent else None)
+
+        reader = threading.Thread(target=watch)
+        reader.start()
+        try:
+            done = run_cli("ingest", "--quiet", str(folder), env=env)
+        finally:
+            stop.set()
+            reader.join(timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert not failures, failures[0]
+        assert seen and any(n is not None for n in seen), "the reader never read the store whole"
+        final = Store(settings).snapshot()
+        assert final.consistent and assert_whole(versions_seen(final), old, new) == count
 
 
 def test_an_unreachable_server_is_a_clear_error() -> None:
