@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CACHE_PREFIX = "corpus-"
+# The generation of a corpus read while writes kept landing: no token is this, so it serves the
+# answer it was read for and is neither saved nor used again.
+UNSETTLED = "(unsettled)"
 
 
 def _bm25(documents: list[list[str]]):
@@ -185,7 +188,7 @@ def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str
         key=lambda k: (snapshot.sentences[k].article_id, snapshot.sentences[k].sentence_index),
     )
     return (
-        snapshot.generation,  # after an inconsistent read, no longer the store's: read again next time
+        snapshot.generation if snapshot.consistent else UNSETTLED,
         [snapshot.sentences[k] for k in order],
         snapshot.embeddings[order],
         {a.article_id: a.meta for a in snapshot.articles},
@@ -410,6 +413,8 @@ class CorpusCache:
 
     def _save(self, parts: _Parts) -> None:
         """Write the parts for their generation and drop older cache files; failures only log."""
+        if parts.generation == UNSETTLED:
+            return
         path = self._file(parts.generation)
         partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.corpus import Corpus, CorpusCache
+from assistant.corpus import UNSETTLED, Corpus, CorpusCache
 from assistant.retrieval import retrieve
 from assistant.settings import Settings
 from assistant.store import Store
@@ -83,6 +83,25 @@ def test_a_new_article_makes_a_new_corpus_and_replaces_the_cache(
     assert [after.row_of[s.id] for s in after.sentences] == list(range(len(after)))
     [saved] = cache_files(sample_store)
     assert after.generation in saved.name
+
+
+def test_a_read_with_an_article_incomplete_serves_one_answer_and_is_not_kept(
+    sample_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A sentence gone from under its registered article (deleted here behind the registry's
+    # back) is what a read that a server's delete landed in looks like; this one never settles.
+    whole = sample_store.snapshot()
+    assert whole.consistent
+    with sample_store._connection.session(writing=True):
+        sample_store._sentences.delete(ids=[whole.sentences[3].id])
+    with caplog.at_level(logging.WARNING, logger="assistant.store"):
+        assert not sample_store.snapshot().consistent
+    assert "an article in it is incomplete" in caplog.text
+    cache = CorpusCache(sample_store)
+    first = cache.get()
+    assert first.generation == UNSETTLED and len(first) == len(whole.sentences) - 1
+    assert cache_files(sample_store) == []
+    assert cache.get() is not first  # read again for the next answer
 
 
 def test_term_sets_are_made_from_the_terms(sample_store: Store) -> None:
