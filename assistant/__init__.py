@@ -11,7 +11,14 @@ first use, so importing the package (and ``--help``) stays fast.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+# Before anything imports torch (spaCy does, then the local model runs on it): OpenMP threads
+# that spin while they wait make the local model's generation several times slower as soon as
+# another process uses a core (a question timed out at 60 s instead of taking 29 s beside a
+# pip install). Read once, when torch loads its OpenMP runtime; a value already set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from assistant.data import Answer, ArticleInfo, Citation
 from assistant.errors import AssistantError, EmptyStoreError, InvalidQuestionError

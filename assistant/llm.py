@@ -150,7 +150,6 @@ def _convert(gguf: Path, target: Path) -> None:
     """Write the GGUF's tokenizer and weights (dequantised, float32) to ``target``, atomically."""
     import shutil
 
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see LocalChatModel._parts
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -203,10 +202,7 @@ class LocalChatModel(BaseChatModel):
         """(tokenizer, model), loaded once."""
         with self._lock:
             if self._loaded is None:
-                # OpenMP threads that spin while waiting make generation ten times slower on a
-                # busy machine; this only takes effect when torch is not imported yet.
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                import torch
+                import torch  # OpenMP's wait policy is set when the package is imported
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
                 tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
