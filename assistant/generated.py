@@ -228,8 +228,9 @@ def within(seconds: float, items: Callable[[], Iterator[T]]) -> Iterator[T]:
     The thread is not a daemon: the interpreter waits for it at exit, since it may hold the
     last reference to a local model, and torch objects freed by a daemon thread while the
     interpreter shuts down abort the process. The wait is short: a local model gives its next
-    token within a fraction of a second, and a remote model's client is held to the same time
-    limit (:func:`assistant.llm.chat_model`)."""
+    token within a fraction of a second, and the clients of the openai and ollama providers are
+    held to the same time limit (:func:`assistant.llm.chat_model`); another provider's client
+    keeps its own."""
     channel: queue.Queue = queue.Queue()
     stop = threading.Event()
 
