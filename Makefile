@@ -43,9 +43,11 @@ eval-extraction: install
 	$(PY) bench/extraction.py
 
 train: install
-	$(PY) -m assistant.train
+	$(PY) -m assistant.eval.train
 
+# Start-up and conversation costs on the sample store, then ingest and answer figures at each size.
 bench: install
+	$(PY) bench/start.py
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:

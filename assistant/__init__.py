@@ -5,27 +5,21 @@
     >>> reply.text, reply.citations[0].start
 
 ``answer()`` uses a root built from the environment; build your own for another store:
-``Assistant.from_settings(Settings(store=...)).answer(...)``. Heavy libraries load on
-first use, so importing the package (and ``--help``) stays fast.
+``Assistant.from_settings(Settings(store=...)).answer(...)``. Importing the package loads
+nothing heavy and changes nothing in the process (``--help`` stays fast); the parts load on
+first use. The layout, a question's path and the seams: ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
-# Before anything imports torch (spaCy does, then the local model runs on it): OpenMP threads
-# that spin while they wait make the local model's generation several times slower as soon as
-# another process uses a core (a question timed out at 60 s instead of taking 29 s beside a
-# pip install). Read once, when torch loads its OpenMP runtime; a value already set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from assistant.data import Answer, ArticleInfo, Citation
-from assistant.errors import AssistantError, EmptyStoreError, InvalidQuestionError
-from assistant.settings import Settings
+from assistant.core.errors import AssistantError, EmptyStoreError, InvalidQuestionError
+from assistant.core.records import Answer, ArticleInfo, Citation, Turn
+from assistant.core.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.answerer import Answerer
+    from assistant.answering.answerer import Answerer
     from assistant.app import Assistant, answer
 
 __all__ = [
@@ -38,6 +32,7 @@ __all__ = [
     "EmptyStoreError",
     "InvalidQuestionError",
     "Settings",
+    "Turn",
     "answer",
 ]
 
@@ -48,7 +43,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(app, name)
     if name == "Answerer":
-        from assistant.answerer import Answerer
+        from assistant.answering.answerer import Answerer
 
         return Answerer
     raise AttributeError(f"module 'assistant' has no attribute {name!r}")

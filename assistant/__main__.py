@@ -1,5 +1,7 @@
+"""``python -m assistant``: the ``article-assistant`` command line."""
+
 import sys
 
-from assistant.cli import main
+from assistant.interfaces.cli import main
 
 sys.exit(main(prog="python -m assistant"))

@@ -1,10 +1,12 @@
 """The composition root: one object, built from :class:`Settings`, that owns the long-lived
-parts (store connection, corpus cache, embedder, shipped models, wording) and the answerer
-made of them.
+parts (store connection, corpus cache, embedder, searcher, policy, wording, chat models) and
+the answerers made of them.
 
 Entry points build one (``Assistant.from_settings(Settings.from_env())``) and hand it, or
 its parts, down; tests build their own around a temporary store. Each part is made on first
-use, so a command that only lists articles never loads the embedding model.
+use, so a command that only lists articles never loads the embedding model. This is the one
+place that says which candidate sources search uses, which chat-model providers exist, and
+which library adds articles.
 """
 
 from __future__ import annotations
@@ -13,41 +15,51 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.abstention import Abstention
-from assistant.answerer import Answerer, ExtractiveAnswerer
-from assistant.corpus import CorpusCache
-from assistant.data import Answer
-from assistant.embedder import Embedder
-from assistant.entities import EntityTagger
-from assistant.messages import Messages
-from assistant.model import read_model_file
-from assistant.ranking import Ranker
-from assistant.settings import Settings, stay_offline
-from assistant.store import Store
+from assistant.answering.abstention import Abstention
+from assistant.answering.answerer import Answerer, ExtractiveAnswerer, History
+from assistant.answering.entities import EntityTagger
+from assistant.answering.nearmiss import NearMissJudge
+from assistant.answering.policy import Policy
+from assistant.answering.wording import Messages
+from assistant.core.records import Answer
+from assistant.core.settings import Settings, configure_process
+from assistant.search.model import read_model_file
+from assistant.search.ranking import Ranker
+from assistant.search.retrieval import DenseSource, LexicalSource
+from assistant.search.searcher import Searcher
+from assistant.storage.corpus import CorpusCache
+from assistant.storage.embedder import Embedder
+from assistant.storage.store import Store
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
-    from langchain_core.runnables import Runnable
 
-    from assistant.chain import SentenceRetriever
-    from assistant.generated import GeneratedAnswerer
+    from assistant.core.library import Library
+    from assistant.generation.answerer import GeneratedAnswerer
+    from assistant.generation.providers import ChatModels, Writer
 
 
 class Assistant:
     """Everything answering needs for one store, made once and shared by every caller."""
 
     def __init__(
-        self, settings: Settings, *, embedder: Embedder | None = None, llm: BaseChatModel | None = None
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        llm: BaseChatModel | Writer | None = None,
     ) -> None:
         """A root for ``settings``; ``embedder`` shares an already loaded model (tests do);
-        ``llm`` is a chat model to write answers with in place of the one ``settings.llm``
-        names (the benchmark's)."""
+        ``llm`` is a chat model (or a provider's :class:`Writer`) to write answers with in place
+        of the one ``settings.llm`` names (the benchmark's)."""
         self.settings = settings
         self._lock = threading.RLock()  # the chat answers from several threads
         self._store: Store | None = None
         self._corpus_cache: CorpusCache | None = None
         self._embedder = embedder
-        self._answerer: ExtractiveAnswerer | None = None
+        self._searcher: Searcher | None = None
+        self._extractive: ExtractiveAnswerer | None = None
+        self._chat_models: ChatModels | None = None
         self.messages = Messages.load()
         self.tagger = EntityTagger()  # its model loads on the first question that needs it
         self._llm = llm
@@ -55,13 +67,19 @@ class Assistant:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, embedder: Embedder | None = None, llm: BaseChatModel | None = None
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        llm: BaseChatModel | Writer | None = None,
     ) -> Assistant:
         """The root for the store and options in ``settings``; opens the store now, so that a
         store that cannot be opened fails here with a clear message."""
         root = cls(settings, embedder=embedder, llm=llm)
         root.store  # noqa: B018
         return root
+
+    # -- storage ------------------------------------------------------------------------------
 
     @property
     def store(self) -> Store:
@@ -88,15 +106,43 @@ class Assistant:
             return self._embedder
 
     @property
+    def library(self) -> Library:
+        """How articles get into this store: the same code as ``python -m ingest``."""
+        from ingest.pipeline import Library
+
+        return Library(self.store, self.settings, lambda: self.embedder)
+
+    # -- answering ----------------------------------------------------------------------------
+
+    @property
+    def searcher(self) -> Searcher:
+        """Question -> ranking: Chroma's nearest sentences and BM25's best, ranked by the shipped model."""
+        with self._lock:
+            if self._searcher is None:
+                ranker = Ranker.from_json(read_model_file())
+                sources = (DenseSource(self.store), LexicalSource())
+                self._searcher = Searcher(self.corpus_cache, self.embedder, sources, ranker)
+            return self._searcher
+
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer: cited article sentences, abstaining on weak evidence."""
+        with self._lock:
+            if self._extractive is None:
+                policy = Policy(Abstention.from_json(read_model_file()), NearMissJudge(self.tagger))
+                self._extractive = ExtractiveAnswerer(self.searcher, policy, self.tagger, self.messages)
+            return self._extractive
+
+    @property
     def answerer(self) -> Answerer:
         """The answering strategy the settings choose: the extractive one, unless a chat model
         writes the answers (``settings.llm``, or the one given to the root)."""
         return self.answerer_for(self.settings.llm)
 
     def answerer_for(self, llm: str | None) -> Answerer:
-        """The answerer that writes with the chat model ``llm`` names (an ``init_chat_model``
-        spec or "local"); with None, the root's own choice. Raises ConfigError when the
-        chat model cannot be made (a provider package missing, an unknown spec)."""
+        """The answerer that writes with the chat model ``llm`` names (a provider spec such as
+        "ollama:llama3.2", or "local"); with None, the root's own choice. Raises ConfigError
+        when the chat model cannot be made (a provider package missing, an unknown spec)."""
         if self._spec(llm) is None and self._llm is None:
             return self.extractive
         return self.generated(llm)
@@ -108,47 +154,61 @@ class Assistant:
             return llm
         return None if self._llm is not None else self.settings.llm or None
 
+    @property
+    def chat_models(self) -> ChatModels:
+        """The chat-model providers: ``local``, OpenAI and Ollama, and any other provider
+        LangChain's ``init_chat_model`` knows."""
+        from assistant.generation.local import LocalProvider
+        from assistant.generation.providers import (
+            ChatModels,
+            LangChainProvider,
+            ollama_provider,
+            openai_provider,
+        )
+
+        with self._lock:
+            if self._chat_models is None:
+                timeout = self.settings.llm_timeout
+                self._chat_models = ChatModels(
+                    {
+                        "local": LocalProvider(self.settings.model_cache),
+                        "openai": openai_provider(timeout),
+                        "ollama": ollama_provider(timeout),
+                    },
+                    fallback=LangChainProvider(),
+                )
+            return self._chat_models
+
     def generated(self, llm: str | None = None) -> GeneratedAnswerer:
         """The generated answerer with the chat model ``llm`` names, or else the one given to
         the root, or else the settings' one; made once each."""
-        from assistant.generated import GeneratedAnswerer
-        from assistant.llm import chat_model
-        from assistant.verify import Verifier
+        from assistant.generation.answerer import GeneratedAnswerer
+        from assistant.generation.providers import Writer
+        from assistant.generation.verify import Verifier
 
         key = self._spec(llm)
         with self._lock:
             if key in self._generated:
                 return self._generated[key]
         # made outside the lock: the local model is converted (once) and loaded here
-        model = chat_model(key, self.settings.model_cache, self.settings.llm_timeout) if key else self._llm
-        label = key or type(model).__name__
+        given = self._llm
+        writer = (
+            self.chat_models.writer(key)
+            if key
+            else given
+            if isinstance(given, Writer)
+            else Writer(type(given).__name__, given)
+        )
         made = GeneratedAnswerer(
-            self.extractive, model, Verifier(self.embedder, self.tagger), label, self.settings.llm_timeout
+            self.extractive, writer, Verifier(self.embedder, self.tagger), self.settings.llm_timeout
         )
         with self._lock:
             return self._generated.setdefault(key, made)
 
-    @property
-    def extractive(self) -> ExtractiveAnswerer:
-        """The extractive answerer: cited article sentences, abstaining on weak evidence."""
-        with self._lock:
-            if self._answerer is None:
-                models = read_model_file()
-                self._answerer = ExtractiveAnswerer(
-                    store=self.store,
-                    corpus_cache=self.corpus_cache,
-                    embedder=self.embedder,
-                    ranker=Ranker.from_json(models),
-                    abstention=Abstention.from_json(models),
-                    messages=self.messages,
-                    tagger=self.tagger,
-                )
-            return self._answerer
-
     def answer(
         self,
         question: str,
-        history: Sequence[object] | None = None,
+        history: History = None,
         article_ids: Sequence[str] | None = None,
         llm: str | None = None,
     ) -> Answer:
@@ -156,17 +216,13 @@ class Assistant:
         ``llm`` names (see :func:`assistant.answer`)."""
         return self.answerer_for(llm).answer(question, history, article_ids)
 
-    def retriever(self, k: int = 8, article_ids: Sequence[str] | None = None) -> SentenceRetriever:
-        """A LangChain retriever over the store: the ``k`` best-ranked sentences as Documents."""
-        from assistant.chain import SentenceRetriever
-
-        return SentenceRetriever(answerer=self.extractive, k=k, article_ids=article_ids)
-
-    def chain(self) -> Runnable:
-        """A LangChain Runnable: a question (or {"question", "history", "article_ids"}) -> Answer."""
-        from assistant.chain import answer_chain
-
-        return answer_chain(self.answerer)
+    def warm(self) -> None:
+        """Load everything a first question needs (the corpus, the embedder, the entity model,
+        the shipped models), so that it is answered at the speed of any other."""
+        self.corpus_cache.get()  # an empty store too: the chat can add the first article
+        self.extractive  # noqa: B018
+        self.embedder.embed(["warm"])
+        self.tagger.entities(["Warm"])
 
 
 _default: Assistant | None = None
@@ -178,15 +234,15 @@ def default_assistant() -> Assistant:
     global _default
     with _default_lock:
         if _default is None:
-            stay_offline()
+            configure_process()
             _default = Assistant.from_settings(Settings.from_env())
-            _default.tagger.preload()
+            _default.tagger.preload()  # spaCy loads while the corpus and the embedder do
         return _default
 
 
 def answer(
     question: str,
-    history: Sequence[object] | None = None,
+    history: History = None,
     *,
     article_ids: Sequence[str] | None = None,
     assistant: Assistant | None = None,
@@ -194,15 +250,16 @@ def answer(
 ) -> Answer:
     """Answer ``question`` from the ingested articles with cited sentences.
 
-    ``history`` is the earlier user turns, oldest first, as strings (Gradio message dicts
-    are accepted too). ``article_ids`` limits the search to some articles. ``assistant`` is
-    the root to answer with; by default one built from the environment (``ASSISTANT_STORE``
-    and the other settings) on first use. ``llm`` has a chat model write the answer from the
-    best-ranked sentences, every sentence checked against the ones it cites: an
-    ``init_chat_model`` spec such as ``"ollama:llama3.2"`` or ``"openai:gpt-4o-mini"``, or
+    ``history`` is the earlier turns, oldest first: earlier questions as strings, or
+    :class:`~assistant.core.records.Turn` records holding each question with the answer it got
+    (then no earlier turn is answered again). ``article_ids`` limits the search to some
+    articles. ``assistant`` is the root to answer with; by default one built from the
+    environment (``ASSISTANT_STORE`` and the other settings) on first use. ``llm`` has a chat
+    model write the answer from the best-ranked sentences, every sentence checked against the
+    ones it cites: a spec such as ``"ollama:llama3.2"`` or ``"openai:gpt-4o-mini"``, or
     ``"local"`` (default: ``ASSISTANT_LLM``; without either, the articles' own sentences).
-    Raises :class:`~assistant.errors.InvalidQuestionError` (a ``ValueError``) for an empty
-    question, :class:`~assistant.errors.EmptyStoreError` when nothing is ingested and
-    :class:`~assistant.errors.ConfigError` when the chat model cannot be made.
+    Raises :class:`~assistant.core.errors.InvalidQuestionError` (a ``ValueError``) for an empty
+    question, :class:`~assistant.core.errors.EmptyStoreError` when nothing is ingested and
+    :class:`~assistant.core.errors.ConfigError` when the chat model cannot be made.
     """
     return (assistant or default_assistant()).answer(question, history, article_ids, llm=llm)

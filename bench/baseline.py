@@ -26,11 +26,12 @@ COLLECTION = "baseline"
 def _vectorstore(store: Path):
     from langchain_chroma import Chroma
 
-    from assistant.embedder import Embedder
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
+    from assistant.interfaces.langchain import Embeddings
+    from assistant.storage.embedder import Embedder
 
     settings = Settings.from_env()
-    embeddings = Embedder(settings.embedding_backend, settings.model_cache)
+    embeddings = Embeddings(Embedder(settings.embedding_backend, settings.model_cache))
     return Chroma(collection_name=COLLECTION, embedding_function=embeddings, persist_directory=str(store))
 
 

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from assistant.data import Metadata
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Metadata
 from ingest.html import read_html
 from ingest.split import build_article
 

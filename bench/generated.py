@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from assistant.data import Answer  # noqa: E402
-from assistant.settings import Settings, stay_offline  # noqa: E402
+from assistant.core.records import Answer  # noqa: E402
+from assistant.core.settings import Settings, configure_process  # noqa: E402
 
 SEED_QA = ROOT.parent / "shared" / "eval" / "seed_qa.jsonl"
 SAMPLE = ROOT / "data" / "articles" / "us-taliban-evacuation.txt"
@@ -97,10 +97,9 @@ def ask(root, question: str, history: list[str], golds: tuple[str, ...], tally: 
 def build_store(folder: Path, sources: list[Path]) -> Settings:
     """A fresh store in ``folder`` holding ``sources``, ingested as ``python -m ingest`` does."""
     from assistant.app import Assistant
-    from ingest.pipeline import Library
 
     settings = Settings(store=folder / "store", chroma_host=None)
-    report = Library(Assistant.from_settings(settings)).add_sources(sources)
+    report = Assistant.from_settings(settings).library.add_sources(sources)
     if report.failures:
         raise SystemExit(f"ingest failed: {report.failures[0]}")
     return settings
@@ -120,7 +119,7 @@ def squad_questions(
 
 def speed(model) -> tuple[float, float]:
     """The local model's load time (s, a fresh instance) and decoding speed (tokens/s)."""
-    from assistant.llm import LocalChatModel
+    from assistant.generation.local import LocalChatModel
 
     fresh = LocalChatModel(model_dir=model.model_dir)
     started = time.monotonic()
@@ -165,20 +164,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds an answer may take (default 60)")
     parser.add_argument("--json", type=Path, help="also write every answer to this file")
     args = parser.parse_args(argv)
-    stay_offline()
+    configure_process()
     from assistant.app import Assistant
-    from assistant.llm import chat_model
+    from assistant.generation.local import LocalProvider
+    from assistant.generation.providers import Writer
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)", flush=True)
     settings = Settings()
     started = time.monotonic()
-    model = chat_model("local", settings.model_cache)
+    writer = LocalProvider(settings.model_cache).writer("local")
+    model = writer.model
     print(f"local model ready in {time.monotonic() - started:.1f} s (conversion included on a first run)")
     load, rate = speed(model)
     print(f"local model: load {load:.1f} s, decoding {rate:.1f} tokens/s", flush=True)
-    variants = {"markers forced": model}
+    variants = {"markers forced": writer}
     if args.compare:
-        variants["no forced markers"] = model.model_copy(update={"cite": False})
+        variants["no forced markers"] = Writer(
+            "local", model.model_copy(update={"cite": False}), writer.shape
+        )
     seeds = [json.loads(line) for line in SEED_QA.read_text().splitlines() if line.strip()]
     seeds = [(q["question"], q["history"], tuple(q["supports"])) for q in seeds if q["answerable"]]
     results, answers = [], []

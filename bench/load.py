@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.ui import is_loopback
+from assistant.interfaces.web import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "articles"

@@ -14,7 +14,9 @@ written as .txt files and each size's new ones ingested into one store with
 - the first ``python -m assistant ask`` after the ingest (it loads the corpus cache the
   ingest saved) and the cold start after it (seconds from start to the printed answer);
 - warm ``answer()`` latency p50/p95 and hit@1 over a fixed sample of the questions whose
-  article is in the store, and the peak RSS of that serving process;
+  article is in the store, and the peak RSS and unique memory (USS) of that serving process,
+  measured while a second serving process answers from the same store (the memory-mapped
+  search index is shared between them);
 - the same articles and questions through ``bench/baseline.py`` (RecursiveCharacterTextSplitter
   1000/200, ``Chroma.from_documents`` with the same embeddings, ``similarity_search(k=4)``):
   its ingest time, query latency and store size, and the ratios ours/baseline.
@@ -103,8 +105,8 @@ def encode_rates(count: int) -> None:
     the first ``count`` SQuAD sentences, as one line of JSON."""
     from sentence_transformers import SentenceTransformer
 
-    from assistant.embedder import Embedder, model_dir
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
+    from assistant.storage.embedder import Embedder, model_dir
 
     sentences = [s for p in read_squad() for s in _SENTENCE_BREAK.split(p.text)][:count]
     model = SentenceTransformer(str(model_dir()), device="cpu")
@@ -120,19 +122,53 @@ def encode_rates(count: int) -> None:
     print(json.dumps(rates))
 
 
-def probe(cases_file: Path) -> None:
-    """Child: warm ``answer()`` latency and hit@1 over the cases, as one line of JSON."""
-    from assistant.app import Assistant
-    from assistant.eval import Case, runs, score
-    from assistant.settings import Settings, stay_offline
+def unique_mb() -> float:
+    """This process's unique memory (USS: its private pages, clean and dirty), in MB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:])
+    return sum(int(fields[key].split()[0]) for key in ("Private_Clean", "Private_Dirty")) / 1024
 
-    stay_offline()
+
+def probe(cases_file: Path) -> None:
+    """Child: warm ``answer()`` latency and hit@1 over the cases, and this serving process's USS
+    at the end, as one line of JSON."""
+    from assistant.app import Assistant
+    from assistant.core.settings import Settings, configure_process
+    from assistant.eval.command import Case, runs, score
+
+    configure_process()
     cases = tuple(
         Case(c["question"], (), True, article_id=c["article_id"], paragraph=0, answers=tuple(c["answers"]))
         for c in json.loads(cases_file.read_text())
     )
     m = score(list(runs(cases, Assistant.from_settings(Settings.from_env()).extractive)))
-    print(json.dumps({"p50 ms": m["p50 latency ms"], "p95 ms": m["p95 latency ms"], "hit@1": m["hit@1"]}))
+    figures = {"p50 ms": m["p50 latency ms"], "p95 ms": m["p95 latency ms"], "hit@1": m["hit@1"]}
+    print(json.dumps({**figures, "USS MB": unique_mb()}))
+
+
+def hold() -> None:
+    """Child: a second serving process on the same store, answering once, then waiting to be
+    stopped (the pages it maps of the search index are shared with the probe's)."""
+    from assistant import answer
+
+    answer(COLD_QUESTION)
+    print("ready", flush=True)
+    time.sleep(3600)
+
+
+def probe_beside_another(cases_file: Path, store: Path) -> Child:
+    """The probe, while a second serving process holds the same store open."""
+    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
+    env["ASSISTANT_STORE"] = str(store)
+    other = subprocess.Popen(
+        [sys.executable, __file__, "hold"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        if other.stdout.readline().strip() != "ready":
+            raise SystemExit("the second serving process failed")
+        return child(__file__, "probe", str(cases_file), store=store)
+    finally:
+        other.terminate()
+        other.wait(timeout=30)
 
 
 def questions(articles: list[Article], ids: dict[str, str], count: int) -> list[dict]:
@@ -180,7 +216,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[dict]:
         cold = child("-m", "assistant", "ask", COLD_QUESTION, store=store)
         cases_file = work / f"cases-{size}.json"
         cases_file.write_text(json.dumps(questions(ingested, ids, args.questions)))
-        served = child(__file__, "probe", str(cases_file), store=store)
+        served = probe_beside_another(cases_file, store)
         warm = json.loads(served.stdout)
         row = {
             "sentences": sentences,
@@ -199,6 +235,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[dict]:
             "warm p95 ms": warm["p95 ms"],
             "hit@1": warm["hit@1"],
             "serving peak RSS MB": served.peak_mb,
+            "serving USS MB": warm["USS MB"],
         }
         if size <= args.baseline_up_to:
             row.update(baseline(folder, baseline_store, cases_file, store))
@@ -221,6 +258,7 @@ TABLE = [  # (heading, key, format)
     ("warm p50 / p95 ms", None, None),
     ("hit@1", "hit@1", "{:.3f}"),
     ("serving peak RSS MB", "serving peak RSS MB", "{:.0f}"),
+    ("serving USS MB (beside a second one)", "serving USS MB", "{:.0f}"),
     ("baseline ingest s (ours/baseline)", None, None),
     ("baseline p50 / p95 ms (ours/baseline p50)", None, None),
     ("baseline chunk hit@1", "baseline chunk hit@1", "{:.3f}"),
@@ -255,6 +293,9 @@ def main() -> int:
     """Entry point of ``python bench/run.py`` (and of its ``probe`` child)."""
     if sys.argv[1:2] == ["probe"]:
         probe(Path(sys.argv[2]))
+        return 0
+    if sys.argv[1:2] == ["hold"]:
+        hold()
         return 0
     if sys.argv[1:2] == ["encode"]:
         encode_rates(int(sys.argv[2]))

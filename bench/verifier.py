@@ -23,17 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.data import Claim  # noqa: E402
-from assistant.settings import Settings, stay_offline  # noqa: E402
+from assistant.core.records import Claim  # noqa: E402
+from assistant.core.settings import Settings, configure_process  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "verifier.jsonl"
 
 
 def judge(rows: list[dict]) -> list[Claim]:
     """Every row's sentence through the verifier, with the bundled embedder and spaCy."""
-    from assistant.embedder import Embedder
-    from assistant.entities import EntityTagger
-    from assistant.verify import Verifier
+    from assistant.answering.entities import EntityTagger
+    from assistant.generation.verify import Verifier
+    from assistant.storage.embedder import Embedder
 
     settings = Settings()
     verifier = Verifier(Embedder(settings.embedding_backend, settings.model_cache), EntityTagger())
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="labelled sentences (JSON lines)")
     parser.add_argument("--errors", action="store_true", help="list every misjudged sentence")
     args = parser.parse_args(argv)
-    stay_offline()
+    configure_process()
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     claims = judge(rows)
     splits = sorted({row.get("split", "all") for row in rows}, key=lambda s: (s != "tune", s))

@@ -2,8 +2,8 @@
 sentences and embedded.
 
 >>> from assistant import Assistant, Settings
->>> from ingest import Library
->>> report = Library(Assistant.from_settings(Settings.from_env())).add_sources(["data/articles"])
+>>> root = Assistant.from_settings(Settings.from_env())
+>>> report = root.library.add_sources(["data/articles"])   # an ingest.Library over the root's store
 >>> report.summary()
 '1 added, 0 updated, 0 unchanged, 0 skipped, 0 failed'
 

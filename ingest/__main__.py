@@ -1,3 +1,5 @@
+"""``python -m ingest``: the same as ``article-assistant ingest``."""
+
 import sys
 
 from ingest.cli import main

@@ -9,15 +9,12 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from assistant.data import Outcome
-from assistant.errors import AssistantError
-from assistant.library import LinkOptions
-from assistant.settings import Settings, stay_offline
-
-if TYPE_CHECKING:
-    from assistant.app import Assistant
+from assistant.core.errors import AssistantError
+from assistant.core.library import LinkOptions
+from assistant.core.records import Outcome
+from assistant.core.settings import Settings, configure_process
+from assistant.storage.store import Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,23 +61,23 @@ def run(args: argparse.Namespace) -> int:
         args.usage_error("--limit takes a number of articles, 1 or more")
     if args.timeout is not None and not args.timeout > 0:  # 0, negative or nan
         args.usage_error("--timeout takes a number of seconds, more than 0")
-    stay_offline()
+    configure_process()
     if args.verbose:
         _log_progress()
     try:
-        from assistant.app import Assistant
-
         settings = Settings.from_env(store=args.store, fetch_timeout=args.timeout)
         links = LinkOptions(timeout=settings.fetch_timeout, allow_private=True, feed_limit=args.limit)
         if args.show:  # a preview reads and splits only: the store is never opened
-            return _show(Assistant(settings), sources, links, args.json)
-        root = Assistant.from_settings(settings)
+            return _show(sources, links, args.json)
+        store = Store(settings)
         if args.list:
-            return _list(root, args.json)
+            return _list(store, settings, args.json)
         if args.remove:
-            status, changed = _remove(root, args.remove)
+            status, changed = _remove(store, args.remove)
         else:
-            status, changed = _ingest(root, sources, links, args.json, show_progress=not args.quiet)
+            status, changed = _ingest(
+                store, settings, sources, links, args.json, show_progress=not args.quiet
+            )
         if changed:
             _prepare_search(settings, quiet=args.quiet)
         return status
@@ -113,11 +110,18 @@ def _log_progress() -> None:
 
 
 def _ingest(
-    root: Assistant, sources: list[str], links: LinkOptions, as_json: bool, show_progress: bool
+    store: Store,
+    settings: Settings,
+    sources: list[str],
+    links: LinkOptions,
+    as_json: bool,
+    show_progress: bool,
 ) -> tuple[int, bool]:
+    from assistant.storage.embedder import Embedder
     from ingest.pipeline import Library
 
-    report = Library(root).add_sources(sources, links, show_progress=show_progress and sys.stderr.isatty())
+    library = Library(store, settings, lambda: Embedder(settings.embedding_backend, settings.model_cache))
+    report = library.add_sources(sources, links, show_progress=show_progress and sys.stderr.isatty())
     if as_json:
         print(json.dumps([asdict(o) for o in report.outcomes], indent=2))
     else:
@@ -131,12 +135,12 @@ def _ingest(
     return (1 if report.failures else 0), report.changed
 
 
-def _show(root: Assistant, sources: list[str], links: LinkOptions, as_json: bool) -> int:
+def _show(sources: list[str], links: LinkOptions, as_json: bool) -> int:
     """Print what each source would be stored as; exit 1 when any would fail. Stores nothing."""
-    from ingest.pipeline import Library
+    from ingest.pipeline import preview
 
     failed = False
-    for item in Library(root).preview(sources, links):
+    for item in preview(sources, links):
         if isinstance(item, Outcome):
             failed |= item.status == "failed"
             print(
@@ -166,13 +170,13 @@ def _show(root: Assistant, sources: list[str], links: LinkOptions, as_json: bool
     return 1 if failed else 0
 
 
-def _list(root: Assistant, as_json: bool) -> int:
-    articles = root.store.articles()
+def _list(store: Store, settings: Settings, as_json: bool) -> int:
+    articles = store.articles()
     if as_json:
         print(json.dumps([a.to_dict() for a in articles], indent=2, ensure_ascii=False))
         return 0
     if not articles:
-        print(f"no articles in {root.settings.store_label}: add some with `python -m ingest PATH`")
+        print(f"no articles in {settings.store_label}: add some with `python -m ingest PATH`")
         return 0
     width = max(len(a.article_id) for a in articles)
     for a in articles:
@@ -181,8 +185,7 @@ def _list(root: Assistant, as_json: bool) -> int:
     return 0
 
 
-def _remove(root: Assistant, ids: list[str]) -> tuple[int, bool]:
-    store = root.store
+def _remove(store: Store, ids: list[str]) -> tuple[int, bool]:
     status, changed = 0, False
     for article_id in ids:
         if store.remove_article(article_id):
@@ -201,7 +204,7 @@ def _prepare_search(settings: Settings, quiet: bool) -> None:
     """Index the changed store for search now and save it, so that the first question after
     this command loads the index instead of building it (31 s against 3 s at 100k sentences).
     The store is already changed, so a failure here only warns."""
-    from assistant import corpus
+    from assistant.storage import corpus
 
     started = time.perf_counter()
     try:

@@ -22,7 +22,7 @@ A link typed into the CLI or the chat is untrusted input, so :func:`fetch` guara
 Name lookups use the system resolver and its own timeout, outside the deadline.
 :func:`feed_items` hands feedparser the bytes in a stream, never a string it could take
 for a URL or a path to open; what it can read of a slightly broken feed is kept. Every failure is an
-:class:`~assistant.errors.IngestError` of one line: ``"<url>: <reason>"``.
+:class:`~assistant.core.errors.IngestError` of one line: ``"<url>: <reason>"``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 
 if TYPE_CHECKING:
     import httpx

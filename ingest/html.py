@@ -28,8 +28,8 @@ from configparser import ConfigParser
 from functools import cache
 from typing import TYPE_CHECKING
 
-from assistant.data import Metadata, RawArticle
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Metadata, RawArticle
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.data import Metadata, Outcome, RawArticle
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Metadata, Outcome, RawArticle
 from ingest.html import read_html
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from assistant.data import RawArticle
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import RawArticle
 
 if TYPE_CHECKING:
     from markdown_it.token import Token

@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.data import Metadata, RawArticle
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Metadata, RawArticle
 
 EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be running headers or footers
 SIZE_STEP = 1.15  # font sizes further apart than this ratio are different kinds of text

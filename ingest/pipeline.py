@@ -17,21 +17,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.data import Article, IngestReport, Outcome, RawArticle, Sentence, Status
-from assistant.embedder import Embedder, EmbeddingProcess
-from assistant.errors import IngestError
-from assistant.library import DEFAULT_LINKS, LinkOptions
-from assistant.settings import Settings
-from assistant.store import Known, Store
+from assistant.core.errors import IngestError
+from assistant.core.library import DEFAULT_LINKS, LinkOptions
+from assistant.core.records import Article, IngestReport, Outcome, RawArticle, Sentence, Status
+from assistant.core.settings import Settings
+from assistant.storage.embedder import Embedder, EmbeddingProcess
+from assistant.storage.store import Known, Store
 from ingest.loader import MAX_BYTES, SUFFIXES, find_files, is_link, pasted_article, read_article, read_link
 from ingest.split import build_article
-
-if TYPE_CHECKING:
-    from assistant.app import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -205,22 +201,24 @@ def _guarded(
 
 
 class Library:
-    """Adds articles to the store of an :class:`~assistant.app.Assistant`, with its store
-    connection and embedder: files and folders, one uploaded file, pasted text, or articles
-    already read (:class:`RawArticle`)."""
+    """Adds articles to one store: files and folders, one uploaded file, pasted text, or
+    articles already read (:class:`RawArticle`). ``embedder`` gives this process's embedder
+    (loaded on first use, for an ingest too small to start a worker process for)."""
 
     suffixes = SUFFIXES
     max_bytes = MAX_BYTES
 
-    def __init__(self, parts: Assistant) -> None:
-        self._parts = parts
+    def __init__(self, store: Store, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+        self._store = store
+        self._settings = settings
+        self._embedder = embedder
 
     def add(self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False) -> IngestReport:
         """Store raw articles (or pass through outcomes already decided) and report each one."""
-        store = self._parts.store
+        store = self._store
         outcomes: list[Outcome] = []
         with _progress_bar(show_progress) as bar:
-            writer = _Writer(store, self._parts.settings, lambda: self._parts.embedder, bar)
+            writer = _Writer(store, self._settings, self._embedder, bar)
             try:
                 for chunk in _chunks(raws, LOOKUP_ARTICLES):
                     outcomes += _ingest_chunk(chunk, store, writer)
@@ -243,19 +241,6 @@ class Library:
         unchanged, skipped or failed."""
         return self.add(_read_inputs(list(sources), links), show_progress)
 
-    def preview(
-        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS
-    ) -> Iterator[Article | Outcome]:
-        """What :meth:`add_sources` would store for each input (or why it would fail); writes nothing."""
-        for raw in _read_inputs(list(sources), links):
-            if isinstance(raw, Outcome):
-                yield raw
-                continue
-            try:
-                yield build_article(raw)
-            except IngestError as e:
-                yield _failed(raw.source, e)
-
     def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:
         """Ingest one file (an upload) under the name ``source``, read as the CLI reads files."""
         try:
@@ -271,3 +256,16 @@ class Library:
         except IngestError as e:
             raw = Outcome(f"pasted:{title}", "failed", str(e))
         return self.add([raw], show_progress).outcomes[0]
+
+
+def preview(sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS) -> Iterator[Article | Outcome]:
+    """What :meth:`Library.add_sources` would store for each input (or why it would fail);
+    opens no store and writes nothing."""
+    for raw in _read_inputs(list(sources), links):
+        if isinstance(raw, Outcome):
+            yield raw
+            continue
+        try:
+            yield build_article(raw)
+        except IngestError as e:
+            yield _failed(raw.source, e)

@@ -15,8 +15,8 @@ import re
 
 import sentencex
 
-from assistant.data import Article, RawArticle, Sentence
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Article, RawArticle, Sentence
 from ingest.clean import clean_paragraphs, normalise
 
 PARAGRAPH_BREAK = "\n\n"

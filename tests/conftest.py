@@ -16,15 +16,18 @@ from pathlib import Path
 import pytest
 
 from assistant.app import Assistant
-from assistant.embedder import Embedder
-from assistant.settings import Settings, stay_offline
+from assistant.core.settings import PROCESS_ENVIRONMENT, Settings, configure_process
+from assistant.storage.embedder import Embedder
 from ingest.pipeline import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "articles" / "us-taliban-evacuation.txt"
 CHROMA_VARS = ("CHROMA_HOST", "CHROMA_PORT", "CHROMA_SSL", "CHROMA_AUTH_TOKEN")
 
-stay_offline()
+# What configure_process adds to this process's environment; a child process starts without it,
+# so that it shows what the child's own entry point sets (or fails to).
+ADDED_HERE = frozenset(PROCESS_ENVIRONMENT) - set(os.environ)
+configure_process()
 _embedders: dict[tuple, Embedder] = {}  # one loaded model per backend for the whole session
 
 
@@ -38,7 +41,7 @@ def make_root(settings: Settings) -> Assistant:
 
 def library(settings: Settings) -> Library:
     """The ingest library of ``settings``' store."""
-    return Library(make_root(settings))
+    return make_root(settings).library
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +87,9 @@ def free_port() -> int:
 
 
 def child_env(store: Path | None = None, **extra: str) -> dict[str, str]:
-    """The environment for a child process: no Chroma server, the given store."""
-    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
+    """The environment for a child process: no Chroma server, the given store, and none of the
+    settings this test process gave itself (:data:`ADDED_HERE`)."""
+    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS and k not in ADDED_HERE}
     if store is not None:
         env["ASSISTANT_STORE"] = str(store)
     env.update(extra)
@@ -98,6 +102,52 @@ def run_cli(*args: str, store: Path | None = None, env: dict | None = None, time
         [sys.executable, "-m", *args], cwd=ROOT, env=child_env(store, **(env or {})),
         capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def run_main(
+    *args: str, store: Path | None = None, env: dict | None = None, drop: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run the command ``python -m ARGS`` would run, in this process: the same ``main()``, its exit
+    code and what it printed, with the environment a child would get (no child start-up to pay
+    for: for the commands whose behaviour needs no process of their own)."""
+    import contextlib
+    import io
+
+    module, *argv = args
+    main = {"assistant": _assistant_main, "ingest": _ingest_main, "assistant.eval": _eval_main}[module]
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    wanted = {k: v for k, v in child_env(store, **(env or {})).items() if k not in drop}
+    os.environ.clear()
+    os.environ.update(wanted)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(argv))
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess([module, *argv], code, out.getvalue(), err.getvalue())
+
+
+def _assistant_main(argv: list[str]) -> int:
+    from assistant.interfaces.cli import main
+
+    return main(argv, prog="python -m assistant")
+
+
+def _eval_main(argv: list[str]) -> int:
+    from assistant.eval.command import main
+
+    return main(argv)
+
+
+def _ingest_main(argv: list[str]) -> int:
+    from ingest.cli import main
+
+    return main(argv)
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:

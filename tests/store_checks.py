@@ -6,19 +6,29 @@
 - :func:`write_articles`: a folder of small distinct articles, each about its own made-up
   place, so that a question about one of them has one right answer;
 - :func:`versions_seen` and :func:`versions_of`: what a reader sees of each article, and
-  what each version of it holds, to check that a reader sees every article whole.
+  what each version of it holds, to check that a reader sees every article whole;
+- :func:`spawn_ingest`, :func:`wait_for_first_commit` and :func:`embedding_paused`: an ingest
+  in a process of its own, the moment it has made its first articles visible, and a pause of
+  its embedding worker that holds the store halfway written for as long as a test needs.
 """
 
 from __future__ import annotations
 
 import itertools
+import signal
+import subprocess
+import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import psutil
+import pytest
 
-from assistant.settings import Settings
-from assistant.store import (
+from assistant.core.settings import Settings
+from assistant.storage.store import (
     ARTICLE_ID,
     CONTENT_HASH,
     END,
@@ -32,6 +42,9 @@ from assistant.store import (
 )
 from ingest.loader import read_article
 from ingest.split import build_article
+from tests.conftest import ROOT, child_env
+
+COMMITTED = "committed "  # how `python -m ingest --verbose` reports a batch made visible
 
 _SYLLABLES = ("ka", "lo", "mi", "re", "su", "ta", "vo", "ne", "di", "bu")
 _NAMES = ("Anna Berg", "Tom Okafor", "Lena Ruiz", "Ravi Menon", "Sara Holm", "Ivo Petrov")
@@ -74,7 +87,7 @@ def records(settings: Settings) -> dict:
 
     ``{"sentences": {id: (document, metadata)}, "articles": {id: (document, metadata)},
     "embeddings": {id: vector}}``, read in one locked session on a client that has seen
-    every write (see :mod:`assistant.store`).
+    every write (see :mod:`assistant.storage.store`).
     """
     store = Store(settings)
     with store._connection.session():
@@ -166,3 +179,40 @@ def assert_whole(seen: dict[str, tuple[str, ...]], old: dict, new: dict) -> int:
     for article_id, sentences in seen.items():
         assert sentences in (old[article_id], new[article_id]), article_id
     return sum(seen[i] == new[i] for i in seen)
+
+
+def spawn_ingest(folder: Path, store: Path) -> subprocess.Popen:
+    """``python -m ingest --verbose FOLDER`` into ``store``, in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--quiet", "--verbose", str(folder)], cwd=ROOT,
+        env=child_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_first_commit(process: subprocess.Popen) -> None:
+    """Read the ingest's reports until it says it committed its first batch of articles.
+
+    The moment is known, not polled for: the ingest has made some articles visible and has
+    most of its batches still to embed and write (seconds of work), so what happens now
+    happens in the middle, however fast or slow the machine is.
+    """
+    for line in process.stderr:
+        if line.startswith(COMMITTED):
+            return
+    pytest.fail(f"the ingest ended without committing a batch: {process.communicate()}")
+
+
+@contextmanager
+def embedding_paused(process: subprocess.Popen) -> Iterator[None]:
+    """The ingest's child processes (its embedding worker) stopped until the block ends: the
+    ingest finishes the batches already embedded, then waits outside any store operation, so
+    readers see the store halfway for as long as the block lasts."""
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children, "the ingest runs no embedding worker"
+    for child in children:
+        child.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGCONT)

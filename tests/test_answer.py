@@ -7,9 +7,9 @@ import pytest
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
-from assistant import Answer, Assistant, EmptyStoreError, InvalidQuestionError, answer
-from assistant.chain import SentenceRetriever
-from assistant.settings import Settings
+from assistant import Answer, Assistant, EmptyStoreError, InvalidQuestionError, Turn, answer
+from assistant.core.settings import Settings
+from assistant.interfaces.langchain import SentenceRetriever, answer_chain
 from tests.conftest import library
 
 
@@ -33,12 +33,15 @@ def test_who_is_khalil_haqqani(sample_root: Assistant) -> None:
 def test_follow_up_uses_the_history(sample_root: Assistant) -> None:
     reply = sample_root.answer("What reward is on his head?", ["Who is Khalil Haqqani?"])
     assert "USD 5 million" in reply.citations[0].text
-    gradio_history = [
-        {"role": "user", "content": "Who is Khalil Haqqani?"},
-        {"role": "assistant", "content": "A Pakistani protege ... [1]"},
-    ]
-    again = sample_root.answer("What reward is on his head?", gradio_history)
-    assert again.citations[0] == reply.citations[0]
+    first = sample_root.answer("Who is Khalil Haqqani?")
+    again = sample_root.answer("What reward is on his head?", [Turn("Who is Khalil Haqqani?", first)])
+    assert again == reply
+
+
+def test_history_items_other_than_questions_and_turns_are_refused(sample_root: Assistant) -> None:
+    gradio_message = {"role": "user", "content": "Who is Khalil Haqqani?"}
+    with pytest.raises(InvalidQuestionError, match=r"a question \(text\) or a Turn, not dict"):
+        sample_root.answer("What reward is on his head?", [gradio_message])
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?", "What is the population of Kabul?"])
@@ -82,14 +85,14 @@ def test_answer_uses_a_default_root_built_from_the_environment(
 
 
 def test_the_retriever_and_chain_are_langchain_parts(sample_root: Assistant) -> None:
-    chain = sample_root.chain()
+    chain = answer_chain(sample_root.answerer)
     assert isinstance(chain, Runnable)
     direct = sample_root.answer("What reward is on his head?", ["Who is Khalil Haqqani?"])
     request = {"question": "What reward is on his head?", "history": ["Who is Khalil Haqqani?"]}
     assert chain.invoke(request) == direct
     assert chain.invoke("Who is Khalil Haqqani?") == sample_root.answer("Who is Khalil Haqqani?")
-    retriever = sample_root.retriever(k=5)
-    assert isinstance(retriever, BaseRetriever) and isinstance(retriever, SentenceRetriever)
+    retriever = SentenceRetriever(searcher=sample_root.searcher, k=5)
+    assert isinstance(retriever, BaseRetriever)
     documents = retriever.invoke("Who is Khalil Haqqani?")
     assert len(documents) == 5
     assert "Khalil Haqqani" in documents[0].page_content

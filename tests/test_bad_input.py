@@ -1,8 +1,8 @@
 """Bad input, one test per row of the README's "Bad input and failures" table.
 
 Questions go through ``answer()`` and ``python -m assistant ask``; files through
-``python -m ingest`` as a real process, checking its exit code, the reason it prints and
-that the store it was pointed at is left whole (and unchanged when nothing was added).
+``python -m ingest``'s ``main()``, checking its exit code, the reason it prints and that the
+store it was pointed at is left whole (and unchanged when nothing was added).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from assistant import InvalidQuestionError
-from assistant.messages import Messages
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.answering.wording import Messages
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from ingest.loader import MAX_BYTES, parse_text
 from ingest.split import MAX_SENTENCE_CHARS
-from tests.conftest import SAMPLE, library, make_root, run_cli
+from tests.conftest import SAMPLE, library, make_root, run_main
 from tests.store_checks import assert_consistent, assert_same_records, records
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489") + bytes(64)
@@ -32,10 +32,9 @@ GOOD = "Harbour news\n\nThe ferry left at noon on Monday. It carried forty cars 
 
 
 def _ask_cli(question: str, settings: Settings):
-    return run_cli("assistant", "ask", question, "--json", store=settings.store)
+    return run_main("assistant", "ask", question, "--json", store=settings.store)
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("question", "message"),
     [
@@ -63,7 +62,6 @@ def _assert_answers_khalil(reply: dict) -> None:
     assert "Khalil Haqqani" in reply["citations"][0]["text"]
 
 
-@pytest.mark.subprocess
 def test_control_characters_and_nul_are_dropped_from_a_question(sample_settings: Settings) -> None:
     reply = make_root(sample_settings).answer("Who is\x00 Khalil\x07 Haqqani?\x1b[31m\u200b")
     _assert_answers_khalil(reply.to_dict())
@@ -72,7 +70,6 @@ def test_control_characters_and_nul_are_dropped_from_a_question(sample_settings:
     _assert_answers_khalil(json.loads(done.stdout))
 
 
-@pytest.mark.subprocess
 def test_a_question_of_only_emoji_gets_the_nothing_to_search_message(sample_settings: Settings) -> None:
     reply = make_root(sample_settings).answer("🙂🚀🔥")
     assert reply.abstained and reply.text == Messages.load().no_terms and not reply.citations
@@ -80,7 +77,6 @@ def test_a_question_of_only_emoji_gets_the_nothing_to_search_message(sample_sett
     assert done.returncode == 0 and json.loads(done.stdout) == reply.to_dict()
 
 
-@pytest.mark.subprocess
 def test_another_language_is_answered_through_shared_names_or_abstains(sample_settings: Settings) -> None:
     _assert_answers_khalil(make_root(sample_settings).answer("Wer ist Khalil Haqqani?").to_dict())
     for question in ("哈卡尼是谁？", "Кто такой Халиль Хаккани?"):
@@ -90,7 +86,6 @@ def test_another_language_is_answered_through_shared_names_or_abstains(sample_se
     assert done.returncode == 0 and json.loads(done.stdout)["abstained"] is True
 
 
-@pytest.mark.subprocess
 def test_html_and_script_in_a_question_are_plain_words(sample_settings: Settings) -> None:
     reply = make_root(sample_settings).answer("<script>alert('x')</script>")
     assert reply.abstained and reply.text == Messages.load().abstain
@@ -106,7 +101,7 @@ def test_html_and_script_in_a_question_are_plain_words(sample_settings: Settings
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """A store holding the sample article, written by ``python -m ingest``; its folder and records."""
     folder = tmp_path_factory.mktemp("bad-input") / "store"
-    done = run_cli("ingest", "--quiet", str(SAMPLE), store=folder)
+    done = run_main("ingest", "--quiet", str(SAMPLE), store=folder)
     assert done.returncode == 0, done.stderr
     return folder, records(Settings(store=folder, chroma_host=None))
 
@@ -120,7 +115,7 @@ def store(sample_store: tuple[Path, dict], tmp_path: Path) -> Settings:
 
 
 def _ingest(settings: Settings, *paths: Path):
-    return run_cli("ingest", "--quiet", *map(str, paths), store=settings.store)
+    return run_main("ingest", "--quiet", *map(str, paths), store=settings.store)
 
 
 def _assert_refused(settings: Settings, sample_store: tuple[Path, dict], path: Path, reason: str) -> None:
@@ -132,12 +127,10 @@ def _assert_refused(settings: Settings, sample_store: tuple[Path, dict], path: P
     assert_same_records(assert_consistent(settings), sample_store[1])
 
 
-@pytest.mark.subprocess
 def test_missing_path(store: Settings, sample_store, tmp_path: Path) -> None:
     _assert_refused(store, sample_store, tmp_path / "nowhere.txt", "no such file or folder")
 
 
-@pytest.mark.subprocess
 def test_empty_file(store: Settings, sample_store, tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blank.md").write_text("  \n\n \t\n")
@@ -145,7 +138,6 @@ def test_empty_file(store: Settings, sample_store, tmp_path: Path) -> None:
     _assert_refused(store, sample_store, tmp_path / "blank.md", "the file is empty")
 
 
-@pytest.mark.subprocess
 def test_png_and_zip_named_as_text_are_binary(store: Settings, sample_store, tmp_path: Path) -> None:
     (tmp_path / "photo.txt").write_bytes(PNG)
     with zipfile.ZipFile(tmp_path / "archive.html", "w") as z:
@@ -154,7 +146,6 @@ def test_png_and_zip_named_as_text_are_binary(store: Settings, sample_store, tmp
         _assert_refused(store, sample_store, tmp_path / name, "looks like a binary file, not text")
 
 
-@pytest.mark.subprocess
 def test_unsupported_extension(store: Settings, sample_store, tmp_path: Path) -> None:
     (tmp_path / "photo.png").write_bytes(PNG)
     (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
@@ -164,7 +155,6 @@ def test_unsupported_extension(store: Settings, sample_store, tmp_path: Path) ->
         )
 
 
-@pytest.mark.subprocess
 def test_a_pdf_that_is_not_one_or_has_no_text(store: Settings, sample_store, tmp_path: Path) -> None:
     from fpdf import FPDF
 
@@ -177,7 +167,6 @@ def test_a_pdf_that_is_not_one_or_has_no_text(store: Settings, sample_store, tmp
     _assert_refused(store, sample_store, tmp_path / "scan.pdf", "no text layer: scanned pages need OCR")
 
 
-@pytest.mark.subprocess
 def test_a_50_mb_text_file_is_over_the_limit(store: Settings, sample_store, tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     line = b"The council met again on Monday and talked about the harbour for a long time.\n"
@@ -188,7 +177,6 @@ def test_a_50_mb_text_file_is_over_the_limit(store: Settings, sample_store, tmp_
     _assert_refused(store, sample_store, big, "50.0 MB is over the 20 MB limit for one article")
 
 
-@pytest.mark.subprocess
 def test_no_sentences_after_cleaning(store: Settings, sample_store, tmp_path: Path) -> None:
     (tmp_path / "credits.txt").write_text(
         'Photo gallery\n\n(Image Source ANI)\n\nALSO READ: more news\n\n[mc4wp_form id="1"]\n'
@@ -205,13 +193,11 @@ def test_no_sentences_after_cleaning(store: Settings, sample_store, tmp_path: Pa
     _assert_refused(store, sample_store, tmp_path / "scripts.html", "no text found")
 
 
-@pytest.mark.subprocess
 def test_a_pipe_is_not_read(store: Settings, sample_store, tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     _assert_refused(store, sample_store, tmp_path / "pipe.txt", "not a regular file")
 
 
-@pytest.mark.subprocess
 def test_invalid_utf8_is_read_as_cp1252_and_said_so(store: Settings, tmp_path: Path) -> None:
     path = tmp_path / "cafe.txt"
     path.write_bytes("Café news\n\nThe café opened on Monday. It served “good” coffee.\n".encode("cp1252"))
@@ -223,7 +209,6 @@ def test_invalid_utf8_is_read_as_cp1252_and_said_so(store: Settings, tmp_path: P
     assert texts == ["The café opened on Monday. It served “good” coffee."]
 
 
-@pytest.mark.subprocess
 def test_utf16_with_a_byte_order_mark_is_read(store: Settings, tmp_path: Path) -> None:
     path = tmp_path / "notepad.txt"
     path.write_bytes("Zürich news\n\nThe tram stopped at Zürich Hauptbahnhof.\n".encode("utf-16"))
@@ -234,7 +219,6 @@ def test_utf16_with_a_byte_order_mark_is_read(store: Settings, tmp_path: Path) -
     assert_consistent(store)
 
 
-@pytest.mark.subprocess
 def test_one_huge_paragraph_is_cut_into_bounded_sentences(store: Settings, tmp_path: Path) -> None:
     words = ("harbour", "council", "ferry", "bridge", "market", "station", "river", "school")
     text = " ".join(words[i * 7 % len(words)] for i in range(8_000))  # ~50 KB, no full stop
@@ -249,7 +233,6 @@ def test_one_huge_paragraph_is_cut_into_bounded_sentences(store: Settings, tmp_p
     assert sum(map(len, mine)) + len(mine) - 1 == len(text)  # every word kept, split at spaces
 
 
-@pytest.mark.subprocess
 def test_folder_with_a_symlink_loop(store: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
@@ -262,7 +245,6 @@ def test_folder_with_a_symlink_loop(store: Settings, tmp_path: Path) -> None:
     assert len(assert_consistent(store)["articles"]) == 2
 
 
-@pytest.mark.subprocess
 def test_duplicate_files_under_two_names(store: Settings, tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(GOOD)
     (tmp_path / "b.txt").write_text(GOOD)
@@ -288,7 +270,6 @@ def test_the_same_article_twice_in_one_call_is_written_once(settings: Settings) 
     assert len(assert_consistent(settings)["sentences"]) == 2
 
 
-@pytest.mark.subprocess
 def test_mixed_folder_ingests_the_good_files_and_lists_each_failure(store: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "saved"
     folder.mkdir()

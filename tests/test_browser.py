@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from tests.conftest import SAMPLE, library
 from tests.ui_support import (
     BRIDGE_TEXT,

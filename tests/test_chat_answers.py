@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.settings import Settings
-from tests.conftest import ROOT, library, make_root, run_cli
+from assistant.core.settings import Settings
+from tests.conftest import ROOT, library, make_root, run_main
 
 LEAD = "President Joe Biden has directed Secretary of State Antony Blinken"
 NEAR_MISSES = ROOT / "data" / "eval" / "near_misses.jsonl"
@@ -146,9 +146,8 @@ def test_metadata_questions_are_answered_from_the_page(tmp_path: Path) -> None:
     assert (citation.site, citation.published) == ("Valley Times", "2022-05-14")
 
 
-@pytest.mark.subprocess
 def test_eval_scores_a_question_file_against_an_existing_store(sample_settings: Settings) -> None:
-    done = run_cli("assistant.eval", str(NEAR_MISSES), "--store", str(sample_settings.store), "--json")
+    done = run_main("assistant.eval", str(NEAR_MISSES), "--store", str(sample_settings.store), "--json")
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
     assert metrics["questions"] == 44 and metrics["answerable"] == 14

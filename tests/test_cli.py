@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.subprocess
@@ -32,7 +32,8 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert set(reply) == {"text", "short", "abstained", "citations", "mode", "claims", "note"}
+    assert set(reply) == {"text", "short", "abstained", "reason", "citations", "mode", "claims", "note"}
+    assert reply["reason"] is None
     assert reply["mode"] == "extractive" and reply["claims"] == [] and reply["note"] == ""
     assert reply["abstained"] is False
     first = reply["citations"][0]
@@ -52,6 +53,7 @@ def test_ask_json_abstention(sample_settings: Settings) -> None:
     reply = json.loads(done.stdout)
     assert done.returncode == 0
     assert reply["abstained"] is True and reply["citations"] == []
+    assert reply["reason"] == "near_miss"  # nothing in the article mentions France
 
 
 def test_blank_question_exits_1_with_a_message(sample_settings: Settings) -> None:

@@ -1,26 +1,32 @@
 """One process ingests while another serves the chat over the same embedded store.
 
 Chroma's embedded store keeps its vector index in the memory of each process and never
-reloads it; before :mod:`assistant.store` reopened its client on another process's writes,
+reloads it; before :mod:`assistant.storage.store` reopened its client on another process's writes,
 every answer failed with "Error finding id" from the first write on. Here the chat keeps
 answering (through ``gradio_client``, as a user would) while ``python -m ingest`` writes, it
-finds the new articles once they are in, and the store is whole afterwards.
+finds the new articles once they are in, and the store is whole afterwards. Some questions are
+asked while the ingest is held halfway (its embedding worker paused after the first batch is
+committed), so the test sees a half-written store however fast the machine is.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from assistant.settings import Settings
-from assistant.store import Store
-from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, run_cli
-from tests.store_checks import assert_consistent, place, write_articles
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
+from tests.conftest import SAMPLE, run_cli
+from tests.store_checks import (
+    assert_consistent,
+    embedding_paused,
+    place,
+    spawn_ingest,
+    wait_for_first_commit,
+    write_articles,
+)
 from tests.ui_support import QUESTION, served_chat
 
 pytestmark = pytest.mark.subprocess
@@ -38,21 +44,23 @@ def test_the_chat_answers_while_another_process_ingests(tmp_path: Path) -> None:
     assert run_cli("ingest", "--quiet", str(SAMPLE), store=store).returncode == 0
     folder = tmp_path / "articles"
     write_articles(folder, ARTICLES)
-    env = {k: v for k, v in os.environ.items() if k not in CHROMA_VARS}
-    env["ASSISTANT_STORE"] = str(store)
+
+    def ask() -> None:
+        reply = client.predict(QUESTION, api_name="/chat")
+        replies.append((len(Store(settings).articles()), reply))
 
     with served_chat(store, tmp_path) as url:
         client = Client(url, verbose=False)
         assert _answers_khalil(client.predict(QUESTION, api_name="/chat"))
-        ingest = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "--quiet", str(folder)], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        ingest = spawn_ingest(folder, store)
         replies: list[tuple[int, str]] = []  # (articles in the store when it came, reply)
         try:
+            wait_for_first_commit(ingest)
+            with embedding_paused(ingest):
+                for _ in range(3):
+                    ask()
             while ingest.poll() is None:
-                reply = client.predict(QUESTION, api_name="/chat")
-                replies.append((len(Store(settings).articles()), reply))
+                ask()
         finally:
             if ingest.poll() is None:
                 ingest.kill()

@@ -6,17 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.corpus import UNSETTLED, Corpus, CorpusCache
-from assistant.retrieval import retrieve
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.settings import Settings
+from assistant.question.parse import Question
+from assistant.storage.corpus import UNSETTLED, Corpus, CorpusCache
+from assistant.storage.store import Store
 from tests.conftest import SAMPLE, library, make_root
 
 QUESTION = "What reward is on Khalil Haqqani's head?"
 
 
 def evidence(corpus: Corpus, store: Store, settings: Settings) -> list:
-    return list(retrieve(corpus, store, make_root(settings).embedder, QUESTION, 40, None))
+    return list(make_root(settings).searcher.candidates(Question.parse(QUESTION), corpus=corpus))
 
 
 def same_corpus(a: Corpus, b: Corpus) -> None:
@@ -48,7 +48,7 @@ def test_the_next_process_loads_the_saved_corpus(
     built = CorpusCache(sample_store).get()
     [saved] = cache_files(sample_store)
     assert built.generation in saved.name
-    with caplog.at_level(logging.INFO, logger="assistant.corpus"):
+    with caplog.at_level(logging.INFO, logger="assistant.storage.corpus"):
         loaded = CorpusCache(Store(settings)).get()
     assert "loaded" in caplog.text
     same_corpus(built, loaded)
@@ -61,7 +61,7 @@ def test_a_damaged_cache_is_rebuilt_from_the_store(
     built = CorpusCache(sample_store).get()
     [saved] = cache_files(sample_store)
     saved.write_bytes(b"not a corpus")
-    with caplog.at_level(logging.INFO, logger="assistant.corpus"):
+    with caplog.at_level(logging.INFO, logger="assistant.storage.corpus"):
         rebuilt = CorpusCache(Store(settings)).get()
     assert "ignoring the corpus cache" in caplog.text
     same_corpus(built, rebuilt)
@@ -94,7 +94,7 @@ def test_a_read_with_an_article_incomplete_serves_one_answer_and_is_not_kept(
     assert whole.consistent
     with sample_store._connection.session(writing=True):
         sample_store._sentences.delete(ids=[whole.sentences[3].id])
-    with caplog.at_level(logging.WARNING, logger="assistant.store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.storage.store"):
         assert not sample_store.snapshot().consistent
     assert "an article in it is incomplete" in caplog.text
     cache = CorpusCache(sample_store)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedder import DIMENSION, Embedder, remove_older_exports
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.storage.embedder import DIMENSION, Embedder, remove_older_exports
 from tests.conftest import SAMPLE, make_root
 
 

@@ -6,14 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answerer import Trace
-from assistant.data import Answer, Citation
-from assistant.eval import Case, load_dataset, score
-from assistant.features import FEATURES, Question
-from assistant.ranking import Ranking
-from assistant.retrieval import Candidate, Evidence
-from assistant.store import StoredSentence
-from tests.conftest import run_cli
+from assistant.answering.answerer import Trace
+from assistant.answering.policy import Abstain, Cite
+from assistant.core.records import Answer, Citation
+from assistant.eval.command import Case, load_dataset, score
+from assistant.question.parse import Question
+from assistant.search.features import FEATURES
+from assistant.search.ranking import Ranking
+from assistant.search.retrieval import Candidate, Evidence
+from assistant.storage.store import StoredSentence
+from tests.conftest import run_main
 
 SQUAD = {
     "version": "v2.0",
@@ -94,13 +96,14 @@ def _doc(article: str, paragraph: int, text: str, dense_rank: int = 0, bm25_rank
 
 def _state(docs: list[Candidate], abstained: bool) -> Trace:
     n = len(docs)
-    ranking = Ranking(
-        Question.parse("q"), tuple(docs), np.zeros((n, len(FEATURES))), np.zeros(n), np.full(n, 1 / n)
-    )
+    question = Question.parse("q")
+    features, scores, probabilities = np.zeros((n, len(FEATURES))), np.zeros(n), np.full(n, 1 / n)
+    ranking = Ranking(None, question, tuple(docs), features, scores, probabilities)
     first = docs[0].sentence
     citation = Citation(first.text, first.article_id, "T", 0, 0, 1, 0.5)
-    reply = Answer("no", (), True) if abstained else Answer(f"{first.text} [1]", (citation,))
-    return Trace("q", None, tuple(docs), ranking, reply)
+    if abstained:
+        return Trace(question, ranking, Abstain("weak_evidence"), Answer("no", reason="weak_evidence"))
+    return Trace(question, ranking, Cite((0,)), Answer(f"{first.text} [1]", (citation,)))
 
 
 def test_metrics_on_a_hand_checkable_case() -> None:
@@ -145,11 +148,10 @@ def test_load_dataset_reads_squad_and_jsonl(tmp_path: Path) -> None:
     assert len(seed.cases) == 15 and seed.cases[11].history == ("Who is Khalil Haqqani?",)
 
 
-@pytest.mark.subprocess
 def test_eval_command_on_a_small_squad_file(tmp_path: Path) -> None:
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(SQUAD))
-    done = run_cli("assistant.eval", str(path), "--baselines", "--json")
+    done = run_main("assistant.eval", str(path), "--baselines", "--json")
     assert done.returncode == 0, done.stderr
     m = json.loads(done.stdout)
     assert m["questions"] == 5 and m["answerable"] == 4 and m["unanswerable"] == 1
@@ -157,15 +159,14 @@ def test_eval_command_on_a_small_squad_file(tmp_path: Path) -> None:
     assert m["false abstentions"] == 0 and m["abstentions on unanswerable"] == 1
     assert m["answer-or-abstain accuracy"] == 1.0
     assert m["p95 latency ms"] >= m["p50 latency ms"] > 0
-    printed = run_cli("assistant.eval", str(path), "--baselines", "--sample", "3", "--seed", "1")
+    printed = run_main("assistant.eval", str(path), "--baselines", "--sample", "3", "--seed", "1")
     assert printed.returncode == 0, printed.stderr
     assert "3 questions" in printed.stdout and "baseline BM25 hit@1" in printed.stdout
 
 
-@pytest.mark.subprocess
 def test_eval_command_rejects_a_file_it_cannot_read(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"not": "squad"}')
-    done = run_cli("assistant.eval", str(bad))
+    done = run_main("assistant.eval", str(bad))
     assert done.returncode == 1 and "not a JSONL question file or a SQuAD file" in done.stderr
-    assert run_cli("assistant.eval", str(tmp_path / "missing.json")).returncode == 2
+    assert run_main("assistant.eval", str(tmp_path / "missing.json")).returncode == 2

@@ -3,11 +3,13 @@ only with Gradio's own login (``ASSISTANT_AUTH``/``ASSISTANT_AUTH_FILE``) or ``-
 
 Every server here is a real child process over the sample store; the addresses it listens
 on are read from the operating system (psutil), and the login is tried with gradio_client.
+A refusal happens before anything listens, so those run ``main()`` in this process.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,11 +21,9 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
-from assistant.settings import Settings
-from tests.conftest import CHROMA_VARS, ROOT, free_port, wait_for_port
+from assistant.core.settings import Settings
+from tests.conftest import CHROMA_VARS, ROOT, free_port, run_main, wait_for_port
 from tests.ui_support import QUESTION
-
-pytestmark = pytest.mark.subprocess
 
 SERVER_VARS = (
     *CHROMA_VARS,
@@ -60,19 +60,26 @@ def _serving(settings: Settings, *args: str, **env: str) -> Iterator[tuple[str, 
         process.communicate(timeout=30)
 
 
+@pytest.mark.subprocess
 def test_binds_loopback_by_default(sample_settings: Settings) -> None:
     with _serving(sample_settings) as (url, listening):
         assert listening == {"127.0.0.1"}
         assert "Khalil Haqqani" in Client(url, verbose=False).predict(QUESTION, api_name="/chat")
 
 
+def _serve(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -m assistant serve ARGS`` run in this process, for a run that must end in a refusal."""
+    return run_main(
+        "assistant", "serve", *args, store=settings.store, env=env, drop=tuple(set(SERVER_VARS) - set(env))
+    )
+
+
 def test_a_port_in_use_is_refused_with_a_message(sample_settings: Settings) -> None:
-    with _serving(sample_settings) as (url, _):
-        port = url.rstrip("/").rsplit(":", 1)[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "assistant", "serve", "--port", port],
-            cwd=ROOT, env=_env(sample_settings), capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = _serve(sample_settings, "--port", port)
     assert done.returncode == 1
     assert f"error: cannot serve on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr
@@ -85,10 +92,7 @@ def test_a_port_in_use_is_refused_with_a_message(sample_settings: Settings) -> N
 def test_another_address_without_a_usable_login_is_refused(
     sample_settings: Settings, host: str, auth: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant", "serve", "--host", host, "--port", str(free_port())],
-        cwd=ROOT, env=_env(sample_settings, ASSISTANT_AUTH=auth), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = _serve(sample_settings, "--host", host, "--port", str(free_port()), ASSISTANT_AUTH=auth)
     assert done.returncode == 1
     assert f"refusing to serve on {host} without authentication" in done.stderr
     assert "ASSISTANT_AUTH=user:password" in done.stderr and "--insecure" in done.stderr
@@ -104,6 +108,7 @@ def _assert_login_required(url: str, user: str, password: str) -> None:
     assert "Khalil Haqqani" in reply
 
 
+@pytest.mark.subprocess
 def test_another_address_with_assistant_auth_serves_behind_a_login(sample_settings: Settings) -> None:
     with _serving(sample_settings, "--host", "0.0.0.0", ASSISTANT_AUTH="editor:s3cret,guest:pw2") as (
         url,
@@ -113,6 +118,7 @@ def test_another_address_with_assistant_auth_serves_behind_a_login(sample_settin
         _assert_login_required(url, "guest", "pw2")
 
 
+@pytest.mark.subprocess
 def test_another_address_with_an_auth_file_serves_behind_a_login(
     sample_settings: Settings, tmp_path: Path
 ) -> None:
@@ -123,15 +129,19 @@ def test_another_address_with_an_auth_file_serves_behind_a_login(
 
 
 def test_an_unreadable_auth_file_is_a_clear_error(sample_settings: Settings, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
-        cwd=ROOT, env=_env(sample_settings, ASSISTANT_AUTH_FILE=str(tmp_path / "missing")),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = _serve(
+        sample_settings,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(free_port()),
+        ASSISTANT_AUTH_FILE=str(tmp_path / "x"),
+    )
     assert done.returncode == 1
     assert "cannot read ASSISTANT_AUTH_FILE" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.subprocess
 def test_insecure_serves_another_address_without_a_login(sample_settings: Settings) -> None:
     with _serving(sample_settings, "--host", "0.0.0.0", "--insecure") as (url, listening):
         assert listening == {"0.0.0.0"}

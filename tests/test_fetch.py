@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import ingest.fetch
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.fetch import FeedItem, feed_items, fetch, is_public_address, looks_like_feed
 from tests.conftest import free_port
 

@@ -19,12 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant.app import Assistant
-from assistant.cli import main
-from assistant.data import Answer
-from assistant.errors import ConfigError, EmptyStoreError, InvalidQuestionError
-from assistant.generated import within
-from assistant.settings import Settings
-from assistant.verify import markers, without_markers
+from assistant.core.errors import ConfigError, EmptyStoreError, InvalidQuestionError
+from assistant.core.records import Answer
+from assistant.core.settings import Settings
+from assistant.generation.answerer import within
+from assistant.generation.verify import markers, without_markers
+from assistant.interfaces.cli import main
 from tests.conftest import free_port, make_root, run_cli
 
 QUESTION = "Who is Khalil Haqqani?"
@@ -296,17 +296,17 @@ def test_the_cli_gives_up_on_the_local_model_in_time_and_exits_0(sample_settings
 def test_the_chat_streams_a_written_answer_then_sets_its_unsupported_sentences_apart(
     sample_settings: Settings, openai_env: Callable[[str], None]
 ) -> None:
-    from assistant.ui import ChatPage
-    from tests.conftest import library
+    from assistant.interfaces.web import ChatPage
 
     with ChatServer() as server:
         openai_env(server.url)
         root = openai_root(sample_settings)
-        page = ChatPage.of(root, library(sample_settings))
+        page = ChatPage.of(root)
         assert list(page.writers) == ["openai:gpt-4o-mini", "local"]
         ids = [a.article_id for a in page.store.articles()]
         steps = list(page.respond_as_written(QUESTION, [], ids, "openai:gpt-4o-mini"))
-    drafts, (box, history, _, view, answer) = steps[:-1], steps[-1]
+    drafts, (box, history, _, view, turns) = steps[:-1], steps[-1]
+    answer = turns[-1].answer
     assert drafts and all('class="reply draft"' in d[1][-1]["content"] for d in drafts)
     assert "Peshawar" in drafts[-1][1][-1]["content"]  # the model's words, shown as it writes them
     final = history[-1]["content"]
@@ -316,5 +316,5 @@ def test_the_chat_streams_a_written_answer_then_sets_its_unsupported_sentences_a
     assert "Peshawar" in rejected_part and "<s>" in rejected_part  # set apart, struck through
     assert box == "" and "mark" in view
     # The quoted answers stay one choice away, on the same page.
-    quoted = page.respond(QUESTION, [], ids)[4]
+    quoted = page.respond(QUESTION, [], ids)[4][-1].answer
     assert quoted.mode == "extractive" and "Khalil Haqqani" in quoted.citations[0].text

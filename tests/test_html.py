@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.loader import parse_text, read_bytes
 from ingest.split import PARAGRAPH_BREAK, build_article
 

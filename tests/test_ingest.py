@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import embedder
-from assistant.settings import Settings
-from assistant.store import (
+from assistant.core.settings import Settings
+from assistant.storage import embedder
+from assistant.storage.store import (
     ARTICLE_ID,
     CONTENT_HASH,
     END,
@@ -17,7 +17,7 @@ from assistant.store import (
     TITLE,
     Store,
 )
-from tests.conftest import SAMPLE, library, run_cli
+from tests.conftest import SAMPLE, library, run_main
 from tests.store_checks import assert_consistent, write_articles
 
 
@@ -122,44 +122,43 @@ def _search_index_is_ready(folder: Path) -> bool:
     return any(store.generation() in p.name for p in store.cache_folder().glob("corpus-*.pkl"))
 
 
-@pytest.mark.subprocess
 def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
     store = tmp_path / "cli-store"
-    added = run_cli("ingest", str(SAMPLE), store=store)
+    added = run_main("ingest", str(SAMPLE), store=store)
     assert added.returncode == 0, added.stderr
     assert "1 added" in added.stdout
     assert (store / "chroma.sqlite3").exists(), "ASSISTANT_STORE moves the store"
     assert "search index: 25 sentences" in added.stderr
     assert _search_index_is_ready(store)
 
-    listed = run_cli("ingest", "--list", store=store)
+    listed = run_main("ingest", "--list", store=store)
     assert listed.returncode == 0
     article_id = listed.stdout.split()[0]
     assert "US to engage with Taliban" in listed.stdout and "25 sentences" in listed.stdout
 
-    missing = run_cli("ingest", "--remove", "no-such-article", store=store)
+    missing = run_main("ingest", "--remove", "no-such-article", store=store)
     assert missing.returncode == 1 and "no article with id" in missing.stderr
 
-    removed = run_cli("ingest", "--remove", article_id, store=store)
+    removed = run_main("ingest", "--remove", article_id, store=store)
     assert removed.returncode == 0 and article_id in removed.stdout
     assert "search index: 0 sentences" in removed.stderr and _search_index_is_ready(store)
-    assert "no articles" in run_cli("ingest", "--list", store=store).stdout
+    assert "no articles" in run_main("ingest", "--list", store=store).stdout
 
 
-@pytest.mark.subprocess
 def test_store_flag_overrides_the_environment(tmp_path: Path) -> None:
     flag_store = tmp_path / "flag-store"
-    done = run_cli("ingest", "--quiet", "--store", str(flag_store), str(SAMPLE), store=tmp_path / "env-store")
+    done = run_main(
+        "ingest", "--quiet", "--store", str(flag_store), str(SAMPLE), store=tmp_path / "env-store"
+    )
     assert done.returncode == 0, done.stderr
     assert (flag_store / "chroma.sqlite3").exists()
     assert not (tmp_path / "env-store").exists()
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("args", "code"),
     [(("ingest",), 2), (("ingest", "--list", "x.txt"), 2), (("ingest", "/no/such/file.txt"), 1)],
 )
 def test_cli_exit_codes(args: tuple[str, ...], code: int, tmp_path: Path) -> None:
-    done = run_cli(*args, store=tmp_path / "s")
+    done = run_main(*args, store=tmp_path / "s")
     assert done.returncode == code, done.stdout + done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.intent import intent_of
+from assistant.question.intent import intent_of
 
 KINDS = {
     "overview": [

@@ -11,54 +11,34 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import psutil
 import pytest
 
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from ingest.pipeline import FLUSH_SENTENCES
-from tests.conftest import ROOT, child_env, run_cli
+from tests.conftest import run_cli
 from tests.store_checks import (
     assert_consistent,
     assert_same_records,
     assert_whole,
+    spawn_ingest,
     versions_of,
     versions_seen,
+    wait_for_first_commit,
     write_articles,
 )
 
 pytestmark = pytest.mark.subprocess
 
 ARTICLES, SENTENCES = 300, 10  # 3,000 sentences: twelve write batches
-COMMITTED = "committed "  # how `python -m ingest --verbose` reports a batch made visible
 
 
 def _settings(store: Path) -> Settings:
     return Settings(store=store, chroma_host=None)
-
-
-def _spawn_ingest(folder: Path, store: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ingest", "--quiet", "--verbose", str(folder)], cwd=ROOT,
-        env=child_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def _wait_for_first_commit(process: subprocess.Popen) -> None:
-    """Read the ingest's reports until it says it committed its first batch of articles.
-
-    The moment is known, not polled for: the ingest has made some articles visible and has
-    most of its batches still to embed and write (seconds of work), so a kill now lands in
-    the middle, however fast or slow the machine is.
-    """
-    for line in process.stderr:
-        if line.startswith(COMMITTED):
-            return
-    pytest.fail(f"the ingest ended without committing a batch: {process.communicate()}")
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -88,8 +68,8 @@ def test_kill_9_then_the_same_command_gives_the_uninterrupted_records(
     articles: Path, uninterrupted: dict, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    process = _spawn_ingest(articles, store)
-    _wait_for_first_commit(process)
+    process = spawn_ingest(articles, store)
+    wait_for_first_commit(process)
     _kill(process)
 
     halfway = assert_consistent(_settings(store), finished=False)
@@ -113,8 +93,8 @@ def test_a_killed_embedding_worker_stops_the_ingest_with_a_message(
     articles: Path, uninterrupted: dict, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    process = _spawn_ingest(articles, store)
-    _wait_for_first_commit(process)
+    process = spawn_ingest(articles, store)
+    wait_for_first_commit(process)
     _embedding_worker(process).kill()
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
@@ -155,10 +135,10 @@ def test_a_replaced_article_is_always_one_whole_version(tmp_path: Path) -> None:
                 return
 
     reader = threading.Thread(target=watch)
-    process = _spawn_ingest(folder, store)
+    process = spawn_ingest(folder, store)
     reader.start()
     try:
-        _wait_for_first_commit(process)
+        wait_for_first_commit(process)
         _kill(process)
     finally:
         stop.set()

@@ -20,14 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.data import Article
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.records import Article
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from ingest.loader import MAX_BYTES
-from tests.conftest import SAMPLE, free_port, run_cli
+from tests.conftest import SAMPLE, free_port, run_main
 from tests.store_checks import article_text, assert_same_records, place, records
-
-pytestmark = pytest.mark.subprocess
 
 SHARED_PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "html-extraction" / "html"
 HTML = "text/html; charset=utf-8"
@@ -188,7 +186,7 @@ def store(tmp_path: Path) -> Settings:
 
 
 def _ingest(settings: Settings, *args: str):
-    return run_cli("ingest", "--quiet", *args, store=settings.store)
+    return run_main("ingest", "--quiet", *args, store=settings.store)
 
 
 def _articles(settings: Settings) -> dict[str, Article]:
@@ -214,7 +212,7 @@ def test_a_news_page_is_ingested_listed_answered_from_and_updated_by_its_address
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(rf"^\s+added  {re.escape(url)} \(\d+ sentences\)$", done.stdout, re.M), done.stdout
 
-    listed = run_cli("ingest", "--list", "--json", store=store.store)
+    listed = run_main("ingest", "--list", "--json", store=store.store)
     assert listed.returncode == 0, listed.stderr
     [article] = json.loads(listed.stdout)
     assert article["source"] == article["url"] == url
@@ -225,7 +223,7 @@ def test_a_news_page_is_ingested_listed_answered_from_and_updated_by_its_address
         "Maria Gonzales",
     )
 
-    asked = run_cli("assistant", "ask", "Who is Khalil Haqqani?", "--json", store=store.store)
+    asked = run_main("assistant", "ask", "Who is Khalil Haqqani?", "--json", store=store.store)
     assert asked.returncode == 0, asked.stderr
     reply = json.loads(asked.stdout)
     assert not reply["abstained"] and reply["citations"]
@@ -422,7 +420,7 @@ def test_a_timeout_of_no_time_is_a_usage_error(seconds: str, store: Settings) ->
 def test_show_prints_a_link_and_a_file_and_stores_nothing(site: Site, sample_settings: Settings) -> None:
     url = _serve_sample(site)
     before = records(sample_settings)
-    as_json = run_cli("ingest", "--show", "--json", url, str(SAMPLE), store=sample_settings.store)
+    as_json = run_main("ingest", "--show", "--json", url, str(SAMPLE), store=sample_settings.store)
     assert as_json.returncode == 0, as_json.stdout + as_json.stderr
     page, file = (json.loads(line) for line in as_json.stdout.splitlines())
     keys = ["source", "url", "title", "published", "author", "site", "text", "sentences"]
@@ -442,7 +440,7 @@ def test_show_prints_a_link_and_a_file_and_stores_nothing(site: Site, sample_set
     assert (file["source"], file["title"], file["url"], file["published"]) == (str(SAMPLE), title, None, None)
     assert page["sentences"] >= file["sentences"] > 20
 
-    as_text = run_cli("ingest", "--show", url, str(SAMPLE), store=sample_settings.store)
+    as_text = run_main("ingest", "--show", url, str(SAMPLE), store=sample_settings.store)
     assert as_text.returncode == 0, as_text.stdout + as_text.stderr
     for line in (
         f"== {title}  [{url}]\nurl: {url}\npublished: 2021-08-28\nauthor: Maria Gonzales\n"
@@ -470,7 +468,7 @@ def test_show_json_finds_the_date_of_saved_news_pages(tmp_path: Path, store: Set
         path = tmp_path / f"{page}.html"
         path.write_bytes(gzip.decompress((SHARED_PAGES / f"{page}.html.gz").read_bytes()))
         paths.append(path)
-    done = run_cli("ingest", "--show", "--json", *map(str, paths), store=store.store)
+    done = run_main("ingest", "--show", "--json", *map(str, paths), store=store.store)
     assert done.returncode == 0, done.stdout + done.stderr
     shown = {Path(view["source"]).stem: view for view in map(json.loads, done.stdout.splitlines())}
     assert {page: view["published"] for page, view in shown.items()} == SHARED
@@ -482,9 +480,9 @@ def test_show_needs_no_store(tmp_path: Path) -> None:
     """A preview opens no store: it works with a Chroma server that is not running, and with
     an embedded store folder it leaves no trace."""
     down = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port())}
-    done = run_cli("ingest", "--show", str(SAMPLE), env=down)
+    done = run_main("ingest", "--show", str(SAMPLE), env=down)
     assert done.returncode == 0, done.stderr
     assert "sentences: 25" in done.stdout
     store = tmp_path / "never-made"
-    assert run_cli("ingest", "--show", "--json", str(SAMPLE), store=store).returncode == 0
+    assert run_main("ingest", "--show", "--json", str(SAMPLE), store=store).returncode == 0
     assert not store.exists()

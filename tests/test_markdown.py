@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.loader import read_article
 from ingest.markdown import read_markdown
 

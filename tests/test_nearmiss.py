@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.entities import EntityTagger
-from assistant.names import mentions
-from assistant.nearmiss import HARD, RULES, Surroundings, misses, role_asked
+from assistant.answering.entities import EntityTagger
+from assistant.answering.names import mentions
+from assistant.answering.nearmiss import HARD, RULES, Surroundings, misses
+from assistant.question.parse import Question
+from assistant.question.roles import role_asked
 
 TAGGER = EntityTagger()
 
 
 def _tripped(question: str, sentence: str, paragraph: str = "", people: tuple[str, ...] = ()) -> set[str]:
     around = Surroundings(sentence, sentence, f"{paragraph} {sentence}", people)
-    found = misses(question, TAGGER.entities([question])[0], around)
+    found = misses(Question.parse(question), TAGGER.entities([question])[0], around)
     return {rule for rule in RULES if found.flag(rule)}
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from tests.conftest import ROOT, child_env
+from assistant.core.settings import PROCESS_ENVIRONMENT, Settings
+from tests.conftest import ROOT, SAMPLE, child_env
+from tests.test_layers import MODULES
 
 pytestmark = pytest.mark.subprocess
 
@@ -31,7 +32,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert built.returncode == 0, built.stderr
     [wheel] = folder.glob("article_assistant-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "prompts/extractive.yaml" in names and "assistant/ranker.json" in names
+    assert "prompts/extractive.yaml" in names and "assistant/search/ranker.json" in names
     assert not any(name.startswith(("tests/", "bench/", "data/")) for name in names)
     target = folder / "site"
     done = subprocess.run(
@@ -85,31 +86,49 @@ def test_the_console_script_runs_every_command(installed: Path, tmp_path: Path) 
     assert json.loads(scored.stdout)["hit@1"] == 1.0
 
 
-def test_answering_never_loads_ingest_and_importing_changes_no_setting(
-    sample_settings: Settings, tmp_path: Path
-) -> None:
-    code = (
-        "import os, sys; before = dict(os.environ); "
-        "import assistant.app, assistant.ui, assistant.eval; "
-        "assert dict(os.environ) == before, 'an import changed the environment'; "
-        f"reply = assistant.app.answer({QUESTION!r}); "
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'ingest'); "
-        "assert not loaded, loaded; print(reply.citations[0].text)"
+HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "ingest")
+
+
+def _child(code: str, cwd: Path, store: Path) -> subprocess.CompletedProcess:
+    """``python -c code`` from the checkout, with none of the settings an entry point makes."""
+    env = {k: v for k, v in child_env(store, PYTHONPATH=str(ROOT)).items() if k not in PROCESS_ENVIRONMENT}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
-    done = _run(ROOT, tmp_path, sys.executable, "-c", code, store=sample_settings.store)
+
+
+def test_importing_any_module_changes_no_setting(sample_settings: Settings, tmp_path: Path) -> None:
+    modules = ", ".join(sorted(n for n in MODULES if not n.endswith("__main__")))
+    code = (
+        f"import os; before = dict(os.environ); import {modules}; "
+        "changed = sorted(set(os.environ.items()) ^ set(before.items())); "
+        "assert not changed, f'an import changed the environment: {changed}'; print('unchanged')"
+    )
+    done = _child(code, tmp_path, sample_settings.store)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "unchanged"
+
+
+def test_answering_loads_nothing_it_does_not_use(sample_settings: Settings, tmp_path: Path) -> None:
+    code = (
+        "import sys; from assistant import answer; "
+        f"reply = answer({QUESTION!r}); "
+        f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}); "
+        "assert not loaded, f'answering loaded {loaded}'; print(reply.citations[0].text)"
+    )
+    done = _child(code, tmp_path, sample_settings.store)
     assert done.returncode == 0, done.stderr
     assert "Khalil Haqqani" in done.stdout
 
 
-def test_only_the_entry_point_of_assistant_imports_ingest() -> None:
-    import ast
-
-    importers = set()
-    for path in (ROOT / "assistant").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            if any(name.split(".")[0] == "ingest" for name in names):
-                importers.add(path.name)
-    assert importers == {"cli.py"}
+def test_an_ingest_loads_no_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys; from ingest.cli import main; "
+        f"code = main(['--quiet', {str(SAMPLE)!r}]); "
+        "heavy = {'torch', 'transformers', 'sentence_transformers'}; "
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & heavy); "
+        "assert code == 0 and not loaded, (code, loaded); print('ingested')"
+    )
+    done = _child(code, tmp_path, tmp_path / "store")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "ingested"

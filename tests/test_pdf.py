@@ -8,8 +8,8 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from assistant.data import Metadata, RawArticle
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
+from assistant.core.records import Metadata, RawArticle
 from ingest.pdf import read_pdf
 from ingest.split import build_article
 

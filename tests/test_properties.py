@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.data import RawArticle
-from assistant.errors import IngestError
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.errors import IngestError
+from assistant.core.records import RawArticle
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from ingest.clean import clean_paragraph, clean_paragraphs, normalise
 from ingest.loader import decode, parse_text
 from ingest.split import MAX_SENTENCE_CHARS, PARAGRAPH_BREAK, build_article, split_sentences

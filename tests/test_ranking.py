@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from assistant.app import Assistant
-from assistant.features import FEATURE_NAMES, FEATURES, Question, feature_matrix, question_kind
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.question.forms import question_kind
+from assistant.question.parse import Question
+from assistant.search.features import FEATURE_NAMES, FEATURES, feature_matrix
 from tests.conftest import library, make_root
 
 ARTICLE = """Harbour Board of Eastport
@@ -31,10 +33,11 @@ def harbour(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 
 def _features(root: Assistant, question: str) -> dict[str, dict[str, float]]:
     """Sentence text -> feature name -> value, for every candidate of ``question``."""
-    answerer = root.extractive
-    corpus = answerer.corpus()
-    candidates = answerer.candidates(corpus, question)
-    x = feature_matrix(corpus, Question.parse(question), candidates)
+    searcher = root.searcher
+    corpus = searcher.corpus()
+    parsed = Question.parse(question)
+    candidates = searcher.candidates(parsed, corpus=corpus)
+    x = feature_matrix(corpus, parsed, candidates)
     return {c.text: dict(zip(FEATURE_NAMES, row, strict=True)) for c, row in zip(candidates, x, strict=True)}
 
 
@@ -44,14 +47,14 @@ def test_feature_names_and_columns_come_from_one_table() -> None:
 
 
 def test_a_model_file_trained_on_other_features_is_refused() -> None:
-    from assistant.errors import ConfigError
-    from assistant.model import read_model_file
-    from assistant.ranking import Ranker
+    from assistant.core.errors import ConfigError
+    from assistant.search.model import read_model_file
+    from assistant.search.ranking import Ranker
 
     data = read_model_file()
     Ranker.from_json(data)  # the shipped file matches the code
     shuffled = {**data, "features": [*data["features"][1:], data["features"][0]]}
-    with pytest.raises(ConfigError, match=r"python -m assistant\.train"):
+    with pytest.raises(ConfigError, match=r"python -m assistant\.eval\.train"):
         Ranker.from_json(shuffled)
 
 
@@ -144,7 +147,7 @@ def test_the_ranker_prefers_the_answering_sentence(harbour: Assistant) -> None:
 
 
 def test_retrieval_evidence_is_normalised(harbour: Assistant, tmp_path: Path) -> None:
-    candidates = harbour.extractive.trace("When did the ferry leave?").candidates
+    candidates = harbour.extractive.trace("When did the ferry leave?").ranking.candidates
     for c in candidates:
         e = c.evidence
         for value in (e.bm25, e.bm25_window, e.bm25_paragraph):

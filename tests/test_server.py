@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.core.settings import Settings
+from assistant.storage.store import Store
 from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, make_root, run_cli, wait_for_port
 from tests.store_checks import assert_whole, versions_of, versions_seen, write_articles
 
@@ -102,7 +102,7 @@ def test_api_answers_and_sees_new_articles_from_the_server(ingested: Settings, t
     extra.write_text("Harbour report\n\nThe Zephyrine ferry to Skye left at noon carrying forty cars.\n")
     env = {"CHROMA_HOST": ingested.chroma_host, "CHROMA_PORT": str(ingested.chroma_port)}
     assert run_cli("ingest", "--quiet", str(extra), env=env).returncode == 0
-    [candidate] = [c for c in root.extractive.trace("Zephyrine").candidates if "Zephyrine" in c.text]
+    [candidate] = [c for c in root.extractive.trace("Zephyrine").ranking.candidates if "Zephyrine" in c.text]
     assert candidate.evidence.bm25_rank == 0
     assert "Zephyrine" in root.answer("When did the Zephyrine ferry leave?").citations[0].text
     assert not ingested.store.exists()

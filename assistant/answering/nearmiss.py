@@ -1,0 +1,197 @@
+"""Near misses: a sentence that matches the question's words but not what it asks about.
+
+"When did the UK designate the Haqqani Network a terrorist group?" matches "The US first
+designated the Haqqani Network as a terrorist group in 2012." on every word but one, and
+that one decides: the sentence answers another question. A candidate is a near miss when:
+
+- **another person**: the question names someone ("Sirajuddin Haqqani") whose last name the
+  sentence gives to someone else ("Khalil Haqqani"), and the first name nowhere near;
+- **another country or nationality**: a country, nationality or other place the question
+  names ("the UK", "British") is not mentioned in the sentence's paragraph or its article's
+  title ("U.S." for "US", "Afghan" for "Afghanistan" count as mentions);
+- **another figure or day**: a year, an amount, a count with its unit or a named day or
+  month of the question ("in 2015", "USD 10 million", "20 years", "on Tuesday") is not in
+  the paragraph;
+- **someone not there**: a person the question names is mentioned nowhere in the paragraph;
+- **no figure at all**: the question asks how many or how much, and the sentence holds no
+  number;
+- **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
+  the ambassador to ...?") and the sentence and its neighbours name no person with a word
+  of that role.
+
+Each rule was kept only where it costs almost no right answer on SQuAD v1.1 while declining
+SQuAD v2's unanswerable questions (``docs/quality.md``). Names come from the question's
+capitalised words; countries, nationalities and people from
+:class:`~assistant.answering.entities.EntityTagger`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.answering.entities import Entity, EntityTagger
+from assistant.answering.names import alike, mentions, normal
+from assistant.question.parse import Question
+from assistant.question.roles import role_words
+from assistant.search.features import NUMBER
+from assistant.search.ranking import Ranking
+
+PLACES = ("GPE", "NORP", "LOC")  # countries, nationalities, other places
+_UNITS = (
+    "million billion trillion thousand years? months? weeks? days? hours? minutes? percent per cent "
+    "people members soldiers times miles kilometres kilometers km metres meters feet dollars euros pounds"
+)
+_FIGURE = re.compile(
+    rf"\b(\d[\d,.]*\d|\d)\s+({'|'.join(_UNITS.split())})\b|\b(1[0-9]{{3}}|20[0-9]{{2}})\b", re.I
+)
+_DAY = re.compile(
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
+    r"|July|August|September|October|November|December)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What a candidate sentence is judged with."""
+
+    sentence: str
+    window: str  # the sentence and its neighbours in the paragraph
+    paragraph: str  # the sentence's paragraph and its article's title
+    people: tuple[str, ...]  # the persons the window names
+
+
+def other_person(question: str, sentence: str, paragraph: str) -> str | None:
+    """The question's "First Last" when the sentence gives "Last" another first name and "First"
+    is nowhere in the paragraph; else None."""
+    words = normal(paragraph).split()
+    tokens = question.split()
+    for position in range(1, len(tokens) - 1):  # the question's first word is capitalised anyway
+        first = tokens[position].strip('"“(')
+        last = tokens[position + 1].strip('?,.;:!"”“()').removesuffix("’s").removesuffix("'s")
+        if not (last[:1].isupper() and first[:1].isupper()):
+            continue
+        asked = normal(first).split()
+        for match in re.finditer(rf"\b([A-Z][\w’'.-]*)\s+{re.escape(last)}\b", sentence):
+            given = normal(match.group(1)).split()
+            elsewhere = any(alike(asked[0], w) for w in words) if asked else True
+            if given and not elsewhere and not alike(asked[0], given[0]):
+                return f"{first} {last}"
+    return None
+
+
+def missing_place(places: Sequence[Entity], paragraph: str) -> str | None:
+    """A country, nationality or place the question names that the paragraph does not mention."""
+    return next((e.text for e in places if e.label in PLACES and not mentions(paragraph, e.text)), None)
+
+
+def missing_figure(question: str, paragraph: str) -> str | None:
+    """A year, an amount, a count with its unit or a day of the question ("2015", "10 million",
+    "20 years", "Tuesday") absent from the paragraph."""
+    plain = paragraph.replace(",", "")
+    for match in _FIGURE.finditer(question):
+        figure = match.group(3) or f"{match.group(1).replace(',', '')} {match.group(2)}"
+        if not re.search(rf"(?<![\d.]){re.escape(figure)}\b", plain, re.I):
+            return figure
+    return next((m.group(0) for m in _DAY.finditer(question) if m.group(0) not in paragraph), None)
+
+
+def missing_person(question_entities: Sequence[Entity], paragraph: str) -> str | None:
+    """A person the question names whom the paragraph mentions by none of their names."""
+    words = normal(paragraph).split()
+    for e in question_entities:
+        names = [part for part in normal(e.text).split() if len(part) > 2]
+        if e.label == "PERSON" and names and not any(alike(n, w) for n in names for w in words):
+            return e.text
+    return None
+
+
+def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> bool:
+    """The window names no person (besides the question's own) together with a word of ``role``."""
+    words = set(normal(around.window).split())
+    people = [p for p in around.people if normal(p) not in question_people]
+    return not (people and words & role_words(role))
+
+
+RULES = ("other_person", "missing_place", "missing_person", "missing_figure", "no_number", "unnamed_role")
+# Declined outright: the rules that decline almost no right answer on SQuAD v1.1. The others
+# weigh in the abstention model as signals, each with the weight it earned there.
+HARD = ("other_person", "missing_place", "unnamed_role")
+
+
+@dataclass(frozen=True, slots=True)
+class Misses:
+    """Which near-miss rules a candidate trips, each with its reason (None when it does not)."""
+
+    reasons: tuple[str | None, ...]  # one per rule of RULES
+
+    def flag(self, rule: str) -> float:
+        """1.0 when ``rule`` trips, else 0.0: a signal of the abstention model."""
+        return float(self.reasons[RULES.index(rule)] is not None)
+
+    def decline(self) -> str | None:
+        """Why the candidate is declined outright (a hard rule tripped), or None."""
+        return next((self.reasons[RULES.index(rule)] for rule in HARD if self.flag(rule)), None)
+
+
+NO_MISSES = Misses((None,) * len(RULES))
+
+
+def misses(question: Question, question_entities: Sequence[Entity], around: Surroundings) -> Misses:
+    """How the candidate in ``around`` may answer another question than this one."""
+    text = question.text
+    person = other_person(text, around.sentence, around.paragraph)
+    place = missing_place(question_entities, around.paragraph)
+    absent = missing_person(question_entities, around.paragraph)
+    figure = missing_figure(text, around.paragraph)
+    number = question.kind == "number" and not NUMBER.search(around.sentence)
+    asked = {normal(e.text) for e in question_entities if e.label == "PERSON"}
+    unnamed = question.role is not None and role_unnamed(question.role, asked, around)
+    return Misses(
+        (
+            f"the sentence is about someone else than {person}" if person else None,
+            f"nothing here mentions {place}" if place else None,
+            f"nothing here mentions {absent}" if absent else None,
+            f"nothing here mentions {figure}" if figure else None,
+            "the sentence gives no number" if number else None,
+            "no one here is named in that role" if unnamed else None,
+        )
+    )
+
+
+class NearMissJudge:
+    """Judges the candidates of a ranking by the rules above, with the entity tagger."""
+
+    def __init__(self, tagger: EntityTagger) -> None:
+        self.tagger = tagger
+
+    def of(self, ranking: Ranking) -> Callable[[int], Misses]:
+        """The rules each candidate of ``ranking`` trips (by position), worked out when first
+        asked: the question's entities once, a candidate's surroundings only when it is judged."""
+        question = ranking.question
+        (entities,) = self.tagger.entities([question.text])
+
+        @functools.cache
+        def judged(i: int) -> Misses:
+            return misses(question, entities, self._surroundings(ranking, ranking.candidates[i].row))
+
+        return judged
+
+    def _surroundings(self, ranking: Ranking, row: int) -> Surroundings:
+        """The sentence in ``row`` with its neighbours and paragraph."""
+        corpus = ranking.corpus
+        paragraph = corpus.paragraph_of[row]
+        window_rows = (int(corpus.previous[row]), row, int(corpus.following[row]))
+        window = " ".join(
+            corpus.sentences[r].text
+            for r in dict.fromkeys(window_rows)
+            if corpus.paragraph_of[r] == paragraph
+        )
+        sentence = corpus.sentences[row]
+        texts = [corpus.sentences[int(r)].text for r in corpus.rows_of_paragraph(paragraph)]
+        people = ()
+        if ranking.question.role:  # only a "who holds this role" question needs the window's people
+            people = tuple(e.text for e in self.tagger.entities([window])[0] if e.label == "PERSON")
+        return Surroundings(sentence.text, window, " ".join([*texts, sentence.title]), people)

@@ -1,0 +1,65 @@
+"""The fixed wording around the answers, read from the ``prompts`` package's YAML files.
+
+The answers themselves are the articles' own sentences; only the messages around them (an
+abstention, headings, the chat's labels) are written in ``prompts/extractive.yaml``. The
+files ship inside the wheel and are read with :mod:`importlib.resources`, so an installed
+package finds them from any working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from assistant.core.records import Reason
+
+
+def read_prompt(name: str) -> dict[str, Any]:
+    """The YAML file ``name`` of the ``prompts`` package, parsed."""
+    return yaml.safe_load(resources.files("prompts").joinpath(name).read_text(encoding="utf-8"))
+
+
+_ABOUT = (
+    "summary_done", "pick_article", "published", "author", "site",
+    "unknown_published", "unknown_author", "unknown_site",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """The extractive assistant's wording."""
+
+    abstain: str  # the articles do not answer
+    no_terms: str  # the question has no word to search for
+    near_miss: str  # the best sentence answers another question; {reason} says how
+    sources_heading: str
+    about: MappingProxyType  # key -> wording of answers about a whole article ({title}, {value})
+    examples: tuple[str, ...]  # example questions about the sample article
+    ui: MappingProxyType  # key -> the chat page's wording
+
+    @classmethod
+    def load(cls, name: str = "extractive.yaml") -> Messages:
+        """The wording in ``prompts/<name>``."""
+        data = read_prompt(name)
+        return cls(
+            abstain=data["abstain"],
+            no_terms=data["no_terms"],
+            near_miss=data["near_miss"],
+            sources_heading=data["sources_heading"],
+            about=MappingProxyType({key: data[key] for key in _ABOUT}),
+            examples=tuple(data["examples"]),
+            ui=MappingProxyType(dict(data["ui"])),
+        )
+
+    def declined(self, reason: Reason, detail: str = "") -> str:
+        """What the answer to a searched question says when it abstains for ``reason``
+        (``detail``: how the closest sentence misses, for a near miss)."""
+        if reason == "no_terms":
+            return self.no_terms
+        if reason == "near_miss" and detail:
+            return self.near_miss.format(reason=detail)
+        return self.abstain

@@ -1,0 +1,107 @@
+"""The command line: ``article-assistant`` (and ``python -m assistant``).
+
+    article-assistant ingest data/articles          # = python -m ingest
+    article-assistant ask "Who is Khalil Haqqani?" [--json] [--history "earlier question"]
+    article-assistant serve [--host 127.0.0.1] [--port 7860]   # the default command
+    article-assistant eval FILE                     # = python -m assistant.eval
+
+This is the entry point that wires the parts together: it sets up the process, reads the
+settings, builds the :class:`~assistant.app.Assistant` root and hands it to the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings, configure_process
+
+if TYPE_CHECKING:
+    from assistant.app import Assistant
+
+COMMANDS = ("ingest", "ask", "serve", "eval")
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    from assistant.eval import command as evaluation
+    from ingest import cli as ingest_cli
+
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Answer questions about news articles with their own cited sentences.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    ingest_cli.add_arguments(commands.add_parser("ingest", help="add, list or remove articles"))
+    ask = commands.add_parser("ask", help="answer one question and print it with its citations")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                     help="an earlier question of the conversation (repeat, oldest first)")  # fmt: skip
+    ask.add_argument("--article", action="append", metavar="ID", help="only search this article (repeatable)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--llm", metavar="SPEC",
+                     help="a chat model to write the answer, each sentence checked against its sources: "
+                     "local, ollama:llama3.2, openai:gpt-4o-mini... (default: $ASSISTANT_LLM)")  # fmt: skip
+    serve = commands.add_parser("serve", help="serve the browser chat (the default command)")
+    serve.add_argument("--host", help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow binding a non-loopback address without authentication")  # fmt: skip
+    evaluation.add_arguments(commands.add_parser("eval", help="score the answers on a question set"))
+    for command in (ask, serve):
+        command.add_argument(
+            "--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)"
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
+    """Run a command; 0 on success, 1 on an error the user can fix, 2 on bad usage."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]  # the chat is the default command
+    args = _parser(prog).parse_args(argv)
+    configure_process()
+    if args.command == "ingest":
+        from ingest import cli as ingest_cli
+
+        return ingest_cli.run(args)
+    try:
+        if args.command == "eval":
+            from assistant.eval import command as evaluation
+
+            return evaluation.run(args, Settings.from_env())
+        from assistant.app import Assistant
+
+        root = Assistant.from_settings(Settings.from_env(store=args.store, llm=getattr(args, "llm", None)))
+        if args.command == "ask":
+            root.tagger.preload()  # while the corpus and the embedder load
+            return _ask(root, args)
+        return _serve(root, args)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _ask(root: Assistant, args: argparse.Namespace) -> int:
+    reply = root.answer(args.question, args.history, args.article)
+    if args.json:
+        print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False))
+    else:  # the short answer in bold on a terminal
+        print(reply.as_text(bold=(lambda text: f"\033[1m{text}\033[0m") if sys.stdout.isatty() else str))
+    return 0
+
+
+def _serve(root: Assistant, args: argparse.Namespace) -> int:
+    from assistant.interfaces.web import ChatPage, serve
+
+    settings = root.settings.with_overrides(host=args.host, port=args.port)
+    app = serve(ChatPage.of(root), settings, insecure=args.insecure)
+    print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
+    app.block_thread()
+    return 0

@@ -1,0 +1,127 @@
+"""What answer a question's form asks for: a kind of fact for the ranker ("how many" wants a
+number, "when" a date, "who" a name), the entity labels a short answer would carry, and
+whether it asks for a cause.
+
+Rules over general English question forms and head nouns ("which country" wants a place,
+"what year" a date), never over one article's words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["number", "date", "name", "other"]
+
+_WHY = re.compile(r"\bwhy\b", re.I)
+_NUMBER_QUESTION = re.compile(
+    r"\bhow (?:many|much|long|old|far|large|big|tall|high|often)\b"
+    r"|\bwhat (?:percentage|percent|number|amount|proportion|size)\b",
+    re.I,
+)
+_DATE_QUESTION = re.compile(
+    r"\bwhen\b|\b(?:what|which) (?:year|date|century|decade|month|day|time|period)\b", re.I
+)
+_NAME_QUESTION = re.compile(r"\bwho(?:m|se)?\b|\bwhere\b", re.I)
+
+
+def question_kind(question: str) -> Kind:
+    """What the question asks for: ``number``, ``date``, ``name`` or ``other``."""
+    if _NUMBER_QUESTION.search(question):
+        return "number"
+    if _DATE_QUESTION.search(question):
+        return "date"
+    if _NAME_QUESTION.search(question):
+        return "name"
+    return "other"
+
+
+def asks_cause(question: str) -> bool:
+    """Whether the question asks why."""
+    return bool(_WHY.search(question))
+
+
+# (question pattern, entity labels that answer it, most likely first); the first match wins
+_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, re.I), labels)
+    for pattern, labels in (
+        (r"\b(?:what|which) (?:percentage|percent|share|proportion)\b", ("PERCENT",)),
+        (r"\bhow much\b", ("MONEY", "QUANTITY", "PERCENT", "CARDINAL")),
+        (r"\bhow many\b", ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
+        (r"\bhow long\b", ("DATE", "TIME", "QUANTITY", "CARDINAL")),
+        (r"\bhow old\b", ("DATE", "CARDINAL")),
+        (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
+        (r"^\W*who(?:m|se)?\b|\b(?:by|to|for|with|of) whom\b|,\s*who\b", ("PERSON", "ORG", "NORP")),
+        (r"^\W*when\b|\bwhen (?:did|does|do|was|were|is|will|had|has)\b", ("DATE", "TIME")),
+        (r"^\W*where\b|\bwhere (?:did|does|do|was|were|is|are|will)\b", ("GPE", "LOC", "FAC", "ORG")),
+    )
+)
+# What a "what X" / "which X" question asks for, by its head noun X: general English nouns.
+_NOUNS: dict[tuple[str, ...], str] = {
+    ("PERSON",): "person man woman king queen emperor empress president leader author writer poet composer "
+    "artist painter architect player quarterback coach scientist physicist chemist biologist mathematician "
+    "philosopher politician minister general commander founder inventor engineer actor actress singer "
+    "director chancellor pope bishop saint ruler prince princess monarch sultan khan son daughter wife "
+    "husband brother sister father mother teacher professor mayor governor senator judge spokesman "
+    "spokeswoman spokesperson secretary ceo chairman owner explorer journalist reporter editor economist "
+    "historian theologian mathematician astronomer physician doctor lawyer officer soldier pilot captain "
+    "admiral lieutenant dictator",
+    ("ORG", "NORP"): "company corporation firm organization organisation group team club university college "
+    "school party agency newspaper network channel station band airline council committee institute "
+    "league union association bank publisher magazine broadcaster studio label manufacturer retailer "
+    "court government administration army navy ministry department commission movement tribe church",
+    ("GPE", "LOC", "FAC"): "country nation city town village state province region area county district "
+    "capital continent island river lake sea ocean mountain mountains desert place location neighborhood "
+    "neighbourhood borough port territory kingdom empire republic peninsula valley coast border",
+    ("DATE", "TIME"): "year date month day decade century era period season week time eon",
+    ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"): "number amount rate rating score population size length "
+    "height weight distance temperature speed total count sum cost price fee reward bounty salary budget "
+    "value revenue capacity attendance",
+    ("EVENT",): "war battle event game championship tournament olympics festival revolution conference "
+    "election match competition",
+    ("FAC", "ORG", "GPE"): "building stadium bridge airport palace castle hospital museum cathedral tower "
+    "street road square park hotel prison",
+    ("WORK_OF_ART",): "book song album film movie novel poem painting show opera play series",
+    ("LAW",): "law act treaty amendment constitution bill",
+    ("NORP",): "nationality religion ethnicity",
+    ("LANGUAGE", "NORP"): "language",
+}
+_NOUN_LABELS = {noun: labels for labels, nouns in _NOUNS.items() for noun in nouns.split()}
+_WHAT_PHRASE = re.compile(
+    r"\b(?:what|which)(?:\s+(?:kind|type|sort|name)\s+of)?((?:\s+[\w'’-]+){1,3})"
+    r"|\bname (?:of )?(?:the|a|an)((?:\s+[\w'’-]+){1,3})",
+    re.I,
+)
+
+
+def _head_noun_labels(question: str) -> tuple[str, ...]:
+    """The labels of the first known noun after "what"/"which" (or "the name of the ...")."""
+    for match in _WHAT_PHRASE.finditer(question):
+        phrase = match.group(1) or match.group(2)
+        for word in phrase.lower().split():
+            word = re.sub(r"['’]s$", "", word)
+            labels = _NOUN_LABELS.get(word) or _NOUN_LABELS.get(word.removesuffix("s"))
+            if labels:
+                return labels
+    return ()
+
+
+_IDENTITY = re.compile(
+    r"^\s*(?i:who)\s+(?i:is|was|are|were)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*\s*\??\s*$"
+)
+
+
+def asked_for(question: str) -> tuple[str, ...]:
+    """The entity labels that answer ``question``, most likely first; () when it asks for none."""
+    if _IDENTITY.match(question):
+        return ()  # "Who is X?" wants a description of X, not another name
+    for pattern, labels in _FORMS[:6]:  # "how many", "how much"... say more than the noun after them
+        if pattern.search(question):
+            return labels
+    head = _head_noun_labels(question)
+    if head:
+        return head
+    for pattern, labels in _FORMS[6:]:
+        if pattern.search(question):
+            return labels
+    return ()

@@ -1,0 +1,140 @@
+"""The conversation: follow-up questions made standalone without an LLM, and each earlier turn
+answered at most once (never, when its answer is given)."""
+
+import pytest
+
+from assistant import Assistant, Turn
+from assistant.answering.answerer import ExtractiveAnswerer
+from assistant.answering.conversation import resolve, topic
+from assistant.question.parse import Question
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        (
+            "What reward is on his head?",
+            ["Who is Khalil Haqqani?"],
+            "What reward is on Khalil Haqqani’s head?",
+        ),
+        (
+            "When was it first designated?",
+            ["What is the Haqqani Network?"],
+            "When was the Haqqani Network first designated?",
+        ),
+        (
+            "What did he say about the Pakistanis?",
+            ["Who is Douglas London?"],
+            "What did Douglas London say about the Pakistanis?",
+        ),
+        ("What about Ned Price?", ["Who is Douglas London?"], "Who is Ned Price?"),
+        ("And Jen Psaki?", ["Who is Douglas London?"], "Who is Jen Psaki?"),
+        # a chain: the topic carries through an earlier follow-up
+        (
+            "Where did he show up?",
+            ["Who is Khalil Haqqani?", "What reward is on his head?"],
+            "Where did Khalil Haqqani show up?",
+        ),
+        # a question that stands alone is left as it is
+        ("What is the capital of France?", ["Who is Khalil Haqqani?"], "What is the capital of France?"),
+        (
+            "Who is the White House Press Secretary?",
+            ["Who is Douglas London?"],
+            "Who is the White House Press Secretary?",
+        ),
+        # no history: nothing to resolve
+        ("What reward is on his head?", [], "What reward is on his head?"),
+    ],
+)
+def test_resolve(question: str, history: list[str], expected: str) -> None:
+    assert resolve(question, history) == expected
+
+
+def test_a_bare_question_is_asked_about_the_previous_turn() -> None:
+    assert resolve("Why?", ["Who maintains security checkpoints around Kabul airport?"]) == (
+        "Who maintains security checkpoints around Kabul airport? Why?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is Khalil Haqqani?", "Khalil Haqqani"),
+        ("What is the Haqqani Network?", "the Haqqani Network"),
+        ("When did the US first designate the Haqqani Network?", "the US"),
+        ("what reward is on his head?", "reward head"),
+    ],
+)
+def test_topic(question: str, expected: str) -> None:
+    assert topic(question) == expected
+
+
+# -- the conversation's cost: each turn answered once -----------------------------------------
+
+
+def _counting_traces(answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The questions the answerer works out, in order, from now on (each a search or a
+    whole-article answer)."""
+    asked: list[str] = []
+    original = answerer._trace
+
+    def counted(question: str, *args: object, **kwargs: object):
+        asked.append(question)
+        return original(question, *args, **kwargs)
+
+    monkeypatch.setattr(answerer, "_trace", counted)
+    return asked
+
+
+WALK = ["Summarize the article", *["Tell me more"] * 9]
+
+
+def test_a_turn_with_the_earlier_answers_given_works_out_only_itself(
+    sample_root: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answerer = sample_root.extractive
+    asked = _counting_traces(answerer, monkeypatch)
+    turns: list[Turn] = []
+    for question in WALK:
+        asked.clear()
+        reply = answerer.answer(question, turns)
+        assert asked == [question]
+        turns.append(Turn(question, reply))
+    reasons = [t.answer.reason for t in turns]
+    walked = turns[: reasons.index("nothing_more")]  # a walk through the article, then "that is all"
+    shown = [c.sentence_index for t in walked for c in t.answer.citations]
+    assert len(shown) > 10 and len(shown) == len(set(shown))
+
+
+def test_earlier_questions_given_as_text_are_each_answered_once(
+    sample_root: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answerer = sample_root.extractive
+    turns: list[Turn] = []
+    for question in WALK[:6]:
+        turns.append(Turn(question, answerer.answer(question, turns)))
+    asked = _counting_traces(answerer, monkeypatch)
+    reply = answerer.answer("Tell me more", [t.question for t in turns])
+    assert asked == ["Tell me more", *[t.question for t in turns]]  # the new turn, then each earlier once
+    assert reply == answerer.answer("Tell me more", turns)
+
+
+def test_a_follow_up_needs_no_earlier_answer(sample_root: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    answerer = sample_root.extractive
+    asked = _counting_traces(answerer, monkeypatch)
+    reply = answerer.answer("What reward is on his head?", ["Who is Khalil Haqqani?"])
+    assert asked == ["What reward is on his head?"]
+    assert "USD 5 million" in reply.citations[0].text
+
+
+def test_the_question_is_parsed_once(sample_root: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    original = Question.parse.__func__
+
+    def counted(cls: type[Question], asked: str, standalone: str | None = None) -> Question:
+        parsed.append(asked)
+        return original(cls, asked, standalone)
+
+    monkeypatch.setattr(Question, "parse", classmethod(counted))
+    reply = sample_root.extractive.answer("What reward is on his head?", ["Who is Khalil Haqqani?"])
+    assert parsed == ["What reward is on his head?"] and reply.short.text == "USD 5 million"
