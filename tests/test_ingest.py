@@ -119,7 +119,10 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
 def _search_index_is_ready(folder: Path) -> bool:
     """The store's search index is saved for its current generation (no rebuild at the next question)."""
     store = Store(Settings.from_env(store=folder))
-    return any(store.generation() in p.name for p in store.cache_folder().glob("corpus-*.pkl"))
+    return any(
+        store.generation() in p.name and (p / "manifest.json").is_file()
+        for p in store.cache_folder().glob("corpus-*")
+    )
 
 
 def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:

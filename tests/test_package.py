@@ -86,7 +86,7 @@ def test_the_console_script_runs_every_command(installed: Path, tmp_path: Path) 
     assert json.loads(scored.stdout)["hit@1"] == 1.0
 
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "ingest")
+HEAVY = ("torch", "transformers", "sentence_transformers", "bm25s", "scipy", "gradio", "ingest")
 
 
 def _child(code: str, cwd: Path, store: Path) -> subprocess.CompletedProcess:

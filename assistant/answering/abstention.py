@@ -95,7 +95,7 @@ def abstain_features(ranking: Ranking, misses: Misses = NO_MISSES) -> np.ndarray
     """The evidence for "the articles answer this": one row of :data:`ABSTAIN_FEATURES`;
     ``misses`` are the near-miss rules the best candidate trips."""
     corpus = ranking.corpus
-    top = Top(ranking, corpus.term_sets[ranking.candidates[0].row], corpus.idf, misses)
+    top = Top(ranking, corpus.term_sets[ranking.candidates[0].row], corpus.term_id, misses)
     return np.array([signal.compute(top) for signal in ABSTAIN_FEATURES], dtype=np.float32)
 
 

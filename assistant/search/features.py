@@ -150,8 +150,7 @@ COLUMN: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 def asked(corpus: Corpus, question: Question, candidates: Sequence[Candidate]) -> Asked:
     """What the candidates of ``question`` are compared with."""
-    fallback = max(corpus.idf.values(), default=1.0)
-    weights = {t: corpus.idf.get(t, fallback) for t in question.terms}
+    weights = {t: corpus.idf_of(t, corpus.max_idf) for t in question.terms}
     best_dense: dict[int, float] = {}
     for c in candidates:
         paragraph = int(corpus.paragraph_of[c.row])

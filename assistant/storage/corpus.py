@@ -7,57 +7,54 @@ from the store's contents (so it works the same against a Chroma server) and reb
 whenever the store's generation token changes.
 
 Building one reads every sentence with its embedding and indexes them: seconds at 100,000
-sentences. So each built corpus is also saved in the store's cache folder under its
-generation token (:meth:`Store.cache_folder`), and a process that starts on an unchanged
-store loads it instead. The cache is only ever a copy: a missing, stale or unreadable one
-is rebuilt from the store.
+sentences. So each corpus is built into a folder of arrays in the store's cache folder
+(:meth:`Store.cache_folder`), named by its generation token (:mod:`assistant.storage.index`),
+and a process that starts on an unchanged store maps those files instead of building. The
+cache is only ever a copy: a missing, stale, damaged or foreign one is rebuilt.
 
-To keep memory flat and loading fast as the store grows, the sentence records
-(``sentences``), the per-row term sets (``term_sets``, ``window_terms``,
-``paragraph_terms``) and the window and paragraph embeddings are made on access from
-plain columns, ``terms`` and ``embeddings`` rather than stored: retrieval and the ranker
-read them for a few dozen candidates per question.
+To keep memory flat, loading fast and the pages shared between the processes that answer
+from one store, every per-row column is an array in those files (texts as one UTF-8 blob,
+terms as term ids into one vocabulary): the sentence records, term tuples and term sets,
+and the window and paragraph embeddings are made on access, since retrieval and the ranker
+read them for a few dozen candidates per question. bm25s is imported only to build.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
 import math
 import operator
-import os
-import pickle
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
 
-from assistant.core.records import Metadata
+import assistant.core.text
+from assistant.core.records import ArticleInfo, Metadata
 from assistant.core.settings import Settings
 from assistant.core.text import content_terms
+from assistant.storage import bm25, index
+from assistant.storage.bm25 import BM25
+from assistant.storage.index import Parts
 from assistant.storage.store import Store, StoredSentence
+from assistant.storage.store import sentence_id as stored_id
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CACHE_PREFIX = "corpus-"
 # The generation of a corpus read while writes kept landing: no token is this, so it serves the
 # answer it was read for and is neither saved nor used again.
 UNSETTLED = "(unsettled)"
-
-
-def _bm25(documents: list[list[str]]):
-    import bm25s
-
-    index = bm25s.BM25()
-    index.index(documents or [[""]], show_progress=False)
-    return index
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -87,13 +84,12 @@ class Rows(Sequence, Generic[T]):
         return self._make(i)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Corpus:
     """Every visible sentence, in (article, sentence index) order, with what ranking needs."""
 
     generation: str
     sentences: Rows[StoredSentence]  # row -> its record, made on access
-    row_of: dict[str, int]  # sentence id -> row
     article_of: np.ndarray  # row -> article number
     article_ids: tuple[str, ...]  # article number -> article id
     article_meta: tuple[Metadata, ...]  # article number -> its metadata (url, published, site...)
@@ -102,26 +98,34 @@ class Corpus:
     paragraph_starts: np.ndarray  # (paragraphs + 1,)
     previous: np.ndarray  # row -> row of the sentence before in its article (itself if first)
     following: np.ndarray  # row -> row of the sentence after in its article (itself if last)
-    terms: tuple[tuple[str, ...], ...]  # row -> content terms, in order
+    terms: Rows[tuple[str, ...]]  # row -> content terms, in order
     term_sets: Rows[frozenset[str]]  # row -> set of content terms
     window_terms: Rows[frozenset[str]]  # row -> terms of the sentence and neighbours
     paragraph_terms: Rows[frozenset[str]]  # paragraph number -> its terms
     title_terms: tuple[frozenset[str], ...]  # article number -> terms of its title
-    idf: dict[str, float]  # term -> inverse sentence frequency
+    term_id: dict[str, int]  # term -> its id: every term some sentence holds
+    max_idf: float  # the idf of the rarest term (1.0 when there is none)
     embeddings: np.ndarray  # (rows, 384) unit vectors
-    bm25_sentences: object
-    bm25_windows: object
-    bm25_paragraphs: object
+    bm25_sentences: BM25
+    bm25_windows: BM25
+    bm25_paragraphs: BM25
+    parts: Parts  # the columns the rest is made from, memory-mapped
+    article_numbers: dict[str, int]  # article id -> article number
+    article_starts: tuple[int, ...]  # (articles + 1,): article n's rows are article_starts[n]:...[n + 1]
 
     def __len__(self) -> int:
         return len(self.sentences)
 
-    def bm25(self, index: object, terms: list[str]) -> np.ndarray:
-        """BM25 scores of ``index`` for ``terms``, one per document (zeros when none match)."""
-        known = [t for t in terms if t in index.vocab_dict]
-        if not known:
-            return np.zeros(index.scores["num_docs"], dtype=np.float32)
-        return index.get_scores(known)
+    def idf_of(self, term: str, default: float) -> float:
+        """The inverse sentence frequency of ``term``, ``default`` when no sentence holds it."""
+        number = self.term_id.get(term)
+        return default if number is None else float(self.parts.idf[number])
+
+    def bm25(self, index: BM25, terms: list[str]) -> np.ndarray:
+        """BM25 scores of ``index`` for ``terms``, one per document (zeros when none match).
+
+        Cost: one float32 per document, plus the documents holding each known term."""
+        return index.scores([self.term_id[t] for t in terms if t in self.term_id])
 
     def window_embeddings(self, rows: np.ndarray) -> np.ndarray:
         """Unit vectors of each row's sentence plus its neighbours, shape (len(rows), 384)."""
@@ -129,24 +133,35 @@ class Corpus:
         return _unit(e[self.previous[rows]] + e[rows] + e[self.following[rows]])
 
     def row_of_id(self, sentence_id: str) -> int | None:
-        """The row of a stored sentence, or None when it is not visible (an older version)."""
-        return self.row_of.get(sentence_id)
+        """The row of a stored sentence, or None when it is not visible (an older version).
+
+        An id is made of its article's id (which may hold ':'), content hash and sentence index,
+        so it is read from the right and must be the id of that sentence of the article's
+        current content. Cost: log of the article's sentence count."""
+        rest, _, index_text = sentence_id.rpartition(":")
+        article_id = rest.rpartition(":")[0]
+        number = self.article_numbers.get(article_id)
+        if number is None or not index_text.isdecimal():
+            return None
+        sentence_index = int(index_text)
+        if stored_id(article_id, self.parts.content_hashes[number], sentence_index) != sentence_id:
+            return None  # another version of the article
+        start, end = self.article_starts[number], self.article_starts[number + 1]
+        indexes = self.parts.places[start:end, 0]  # ascending; a read that never settled may lack one
+        k = int(np.searchsorted(indexes, sentence_index))
+        return start + k if k < len(indexes) and indexes[k] == sentence_index else None
 
     def article_number(self, article_id: str) -> int | None:
         """The number of an article in this corpus, or None when it holds none with that id."""
-        try:
-            return self.article_ids.index(article_id)
-        except ValueError:
-            return None
+        return self.article_numbers.get(article_id)
 
     def rows_of_article(self, number: int) -> np.ndarray:
         """The rows of an article, in sentence order (an article's rows are contiguous)."""
-        start, end = np.searchsorted(self.article_of, [number, number + 1])
-        return np.arange(start, end)
+        return np.arange(self.article_starts[number], self.article_starts[number + 1])
 
     def row_of_sentence(self, article_id: str, sentence_index: int) -> int:
         """The row of an article's sentence (its sentences are its rows, in order)."""
-        return int(self.rows_of_article(self.article_ids.index(article_id))[sentence_index])
+        return int(self.rows_of_article(self.article_numbers[article_id])[sentence_index])
 
     def rows_of_paragraph(self, paragraph: int) -> np.ndarray:
         """The rows of a paragraph, in order."""
@@ -161,31 +176,9 @@ class Corpus:
         return _unit(sums)[position]
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """What a corpus is made of, as saved in the cache: plain columns, arrays and indexes that
-    load fast; the sentence records and term sets are made from them on access."""
-
-    generation: str
-    ids: tuple[str, ...]  # row -> sentence id
-    texts: tuple[str, ...]  # row -> sentence text
-    places: np.ndarray  # (rows, 4): sentence index, paragraph index, start, end
-    article_ids: tuple[str, ...]  # article number -> article id
-    titles: tuple[str, ...]  # article number -> title
-    metas: tuple[Metadata, ...]  # article number -> its metadata
-    layout: dict[str, np.ndarray]  # see _layout
-    terms: tuple[tuple[str, ...], ...]
-    title_terms: tuple[frozenset[str], ...]
-    idf: dict[str, float]
-    embeddings: np.ndarray
-    bm25_sentences: object
-    bm25_windows: object
-    bm25_paragraphs: object
-
-
-def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str, Metadata]]:
+def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str, ArticleInfo]]:
     """The generation token, every visible sentence with its embedding in corpus order, and
-    each article's metadata."""
+    each article's record."""
     snapshot = store.snapshot()
     order = sorted(
         range(len(snapshot.sentences)),
@@ -195,7 +188,7 @@ def _read(store: Store) -> tuple[str, list[StoredSentence], np.ndarray, dict[str
         snapshot.generation if snapshot.consistent else UNSETTLED,
         [snapshot.sentences[k] for k in order],
         snapshot.embeddings[order],
-        {a.article_id: a.meta for a in snapshot.articles},
+        {a.article_id: a for a in snapshot.articles},
     )
 
 
@@ -239,133 +232,158 @@ def _layout(
     )
 
 
-def _window(
-    terms: Sequence[tuple[str, ...]],
-    previous: np.ndarray,
-    following: np.ndarray,
-    row: int,
-):
-    """The terms of the sentence before ``row``, of ``row`` and of the sentence after, in order."""
-    p, f = int(previous[row]), int(following[row])
-    return (terms[p] if p != row else ()) + terms[row] + (terms[f] if f != row else ())
+class _RowTerms:
+    """The term ids of a row, of a row's window and of a paragraph, read from the CSR columns
+    (``term_ids``, ``term_starts``) and the layout arrays.
+
+    Through memoryviews: indexing one gives a Python int several times faster than a numpy
+    scalar, and the ranker reads the terms of every candidate and its surroundings per question."""
+
+    __slots__ = ("_following", "_ids", "_paragraph_rows", "_paragraph_starts", "_previous", "_starts")
+
+    def __init__(self, parts: Parts) -> None:
+        self._ids, self._starts = memoryview(parts.term_ids), memoryview(parts.term_starts)
+        self._previous, self._following = memoryview(parts.previous), memoryview(parts.following)
+        self._paragraph_rows = memoryview(parts.paragraph_rows)
+        self._paragraph_starts = memoryview(parts.paragraph_starts)
+
+    def rows(self, first: int, last: int) -> list[int]:
+        """The term ids of rows ``first`` to ``last`` (included), one row after another."""
+        return self._ids[self._starts[first] : self._starts[last + 1]].tolist()
+
+    def window(self, row: int) -> list[int]:
+        """The term ids of the sentence before ``row`` in its article, of ``row`` and of the
+        sentence after (a window's rows are contiguous)."""
+        return self.rows(self._previous[row], self._following[row])
+
+    def paragraph(self, paragraph: int) -> list[int]:
+        """The term ids of a paragraph's sentences, in row order."""
+        members = self._paragraph_rows[
+            self._paragraph_starts[paragraph] : self._paragraph_starts[paragraph + 1]
+        ]
+        if members and members[-1] - members[0] + 1 == len(members):  # contiguous, as a paragraph's rows are
+            return self.rows(members[0], members[-1])
+        return list(itertools.chain.from_iterable(self.rows(row, row) for row in members))
 
 
-def _paragraphs(terms: Sequence[tuple[str, ...]], layout: dict) -> list[list[str]]:
-    """Paragraph number -> the terms of its sentences, in row order."""
-    rows, starts = (
-        layout["paragraph_rows"].tolist(),
-        layout["paragraph_starts"].tolist(),
-    )
-    return [[t for row in rows[a:b] for t in terms[row]] for a, b in itertools.pairwise(starts)]
+def _offsets(lengths: list[int]) -> np.ndarray:
+    """Where each item starts when items of these lengths lie one after another, then where the
+    last ends: (len(lengths) + 1,) int64."""
+    return np.r_[0, np.cumsum(lengths, dtype=np.int64)]
 
 
 def _index(
-    generation: str, sentences: list[StoredSentence], embeddings: np.ndarray, metas: dict[str, Metadata]
-) -> _Parts:
-    """Layout, terms, term statistics and the three BM25 indexes of the sentences."""
-    interned: dict[str, str] = {}  # one string object per term keeps 100k rows of terms small
-    terms = tuple(tuple(interned.setdefault(t, t) for t in content_terms(s.text)) for s in sentences)
+    generation: str, sentences: list[StoredSentence], embeddings: np.ndarray, articles: dict[str, ArticleInfo]
+) -> tuple[Parts, dict[str, list[list[int]]]]:
+    """The columns of the sentences, and the documents of each BM25 index as term ids."""
+    term_id: dict[str, int] = {}  # term -> id, in order of first appearance
+    ids = [[term_id.setdefault(t, len(term_id)) for t in content_terms(s.text)] for s in sentences]
     article_ids, titles, layout = _layout(sentences)
     n = len(sentences)
-    frequency = Counter(t for ts in terms for t in set(ts))
-    places = [(s.sentence_index, s.paragraph_index, s.start, s.end) for s in sentences]
-    return _Parts(
+    frequency = Counter(i for row in ids for i in set(row))  # term id -> sentences holding it
+    texts = [s.text.encode() for s in sentences]
+    term_ids = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32)
+    term_starts = _offsets([len(row) for row in ids])
+    parts = Parts(
         generation=generation,
-        ids=tuple(s.id for s in sentences),
-        texts=tuple(s.text for s in sentences),
-        places=np.array(places, dtype=np.int64).reshape(n, 4),
+        vocabulary=tuple(term_id),
         article_ids=tuple(article_ids),
         titles=tuple(titles),
-        metas=tuple(metas.get(a, Metadata()) for a in article_ids),
-        layout=layout,
-        terms=terms,
-        title_terms=tuple(frozenset(content_terms(t)) for t in titles),
-        idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in frequency.items()},
+        content_hashes=tuple(articles[a].content_hash for a in article_ids),
+        metas=tuple(articles[a].meta for a in article_ids),
+        title_terms=tuple(tuple(content_terms(t)) for t in titles),
         embeddings=embeddings,
-        bm25_sentences=_bm25([list(t) for t in terms]),
-        bm25_windows=_bm25(
-            [list(_window(terms, layout["previous"], layout["following"], r)) for r in range(n)]
+        text_bytes=np.frombuffer(b"".join(texts), dtype=np.uint8),
+        text_starts=_offsets([len(t) for t in texts]),
+        places=np.array(
+            [(s.sentence_index, s.paragraph_index, s.start, s.end) for s in sentences], dtype=np.int64
+        ).reshape(n, 4),
+        term_ids=term_ids,
+        term_starts=term_starts,
+        idf=np.array(
+            [math.log(1 + (n - frequency[i] + 0.5) / (frequency[i] + 0.5)) for i in range(len(term_id))],
+            dtype=np.float64,
         ),
-        bm25_paragraphs=_bm25(_paragraphs(terms, layout)),
+        **layout,
     )
+    terms = _RowTerms(parts)
+    return parts, {
+        "sentences": ids,
+        "windows": [terms.window(r) for r in range(n)],
+        "paragraphs": [terms.paragraph(p) for p in range(len(parts.paragraph_starts) - 1)],
+    }
 
 
-def _assemble(parts: _Parts) -> Corpus:
-    """The corpus of ``parts``, with its sentence records and term sets made on access."""
-    ids, texts, places, terms, layout = (
-        parts.ids,
-        parts.texts,
-        parts.places,
-        parts.terms,
-        parts.layout,
-    )
-    article_of, previous, following = (
-        layout["article_of"],
-        layout["previous"],
-        layout["following"],
-    )
-    rows, starts = layout["paragraph_rows"], layout["paragraph_starts"]
-    n = len(ids)
+def _assemble(parts: Parts, indexes: dict[str, BM25]) -> Corpus:
+    """The corpus of ``parts``, with its sentence records, terms and term sets made on access."""
+    term_of, row_terms = parts.vocabulary.__getitem__, _RowTerms(parts)
+    texts, text_starts = memoryview(parts.text_bytes), memoryview(parts.text_starts)  # as in _RowTerms
+    places, article_of = parts.places, parts.article_of
+
+    def terms(r: int) -> tuple[str, ...]:
+        return tuple(map(term_of, row_terms.rows(r, r)))
 
     def sentence(r: int) -> StoredSentence:
         a = int(article_of[r])
-        index, paragraph, start, end = places[r].tolist()
+        index_, paragraph, start, end = places[r].tolist()
         return StoredSentence(
-            ids[r],
-            texts[r],
+            stored_id(parts.article_ids[a], parts.content_hashes[a], index_),
+            str(texts[text_starts[r] : text_starts[r + 1]], "utf-8"),
             parts.article_ids[a],
             parts.titles[a],
-            index,
+            index_,
             paragraph,
             start,
             end,
         )
 
-    def paragraph(p: int) -> frozenset[str]:
-        return frozenset(t for row in rows[starts[p] : starts[p + 1]].tolist() for t in terms[row])
+    def term_set(found: list[int]) -> frozenset[str]:
+        return frozenset(map(term_of, found))
 
+    n = len(parts.text_starts) - 1
     return Corpus(
         generation=parts.generation,
         sentences=Rows(n, sentence),
-        row_of={sentence_id: row for row, sentence_id in enumerate(ids)},
         article_of=article_of,
         article_ids=parts.article_ids,
         article_meta=parts.metas,
-        paragraph_of=layout["paragraph_of"],
-        paragraph_rows=rows,
-        paragraph_starts=starts,
-        previous=previous,
-        following=following,
-        terms=terms,
-        term_sets=Rows(n, lambda r: frozenset(terms[r])),
-        window_terms=Rows(n, lambda r: frozenset(_window(terms, previous, following, r))),
-        paragraph_terms=Rows(len(starts) - 1, paragraph),
-        title_terms=parts.title_terms,
-        idf=parts.idf,
+        paragraph_of=parts.paragraph_of,
+        paragraph_rows=parts.paragraph_rows,
+        paragraph_starts=parts.paragraph_starts,
+        previous=parts.previous,
+        following=parts.following,
+        terms=Rows(n, terms),
+        term_sets=Rows(n, lambda r: term_set(row_terms.rows(r, r))),
+        window_terms=Rows(n, lambda r: term_set(row_terms.window(r))),
+        paragraph_terms=Rows(len(parts.paragraph_starts) - 1, lambda p: term_set(row_terms.paragraph(p))),
+        title_terms=tuple(frozenset(t) for t in parts.title_terms),
+        term_id={term: i for i, term in enumerate(parts.vocabulary)},
+        max_idf=float(parts.idf.max()) if len(parts.idf) else 1.0,
         embeddings=parts.embeddings,
-        bm25_sentences=parts.bm25_sentences,
-        bm25_windows=parts.bm25_windows,
-        bm25_paragraphs=parts.bm25_paragraphs,
+        bm25_sentences=indexes["sentences"],
+        bm25_windows=indexes["windows"],
+        bm25_paragraphs=indexes["paragraphs"],
+        parts=parts,
+        article_numbers={a: number for number, a in enumerate(parts.article_ids)},
+        article_starts=tuple(np.searchsorted(article_of, np.arange(len(parts.article_ids) + 1)).tolist()),
     )
 
 
+@functools.cache
 def _code_version() -> str:
     """Changes whenever the code that makes the cached parts changes, so old caches are not read."""
-    from importlib.metadata import version
-
-    import assistant.core.text
-
     digest = hashlib.sha256(version("bm25s").encode())
-    for module in (assistant.core.text.__file__, __file__):
-        digest.update(Path(module).read_bytes())
+    for module in (assistant.core.text, bm25, index):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:12]
 
 
 class CorpusCache:
     """Keeps one :class:`Corpus` per store and rebuilds it when the store has changed.
 
-    Built corpora are saved in the store's cache folder (one file, for the newest
-    generation) and loaded from there by the next process.
+    Built corpora are saved in the store's cache folder (one folder, for the newest
+    generation) and mapped from there by the next process.
     """
 
     def __init__(self, store: Store) -> None:
@@ -384,54 +402,46 @@ class CorpusCache:
                 self._corpus = self._load(generation) or self._build()
             return self._corpus
 
-    def _file(self, generation: str) -> Path:
-        return self.store.cache_folder() / f"{CACHE_PREFIX}{_code_version()}-{generation}.pkl"
+    def _folder(self, generation: str) -> Path:
+        return self.store.cache_folder() / f"{index.PREFIX}{_code_version()}-{generation}"
 
     def _load(self, generation: str) -> Corpus | None:
-        path = self._file(generation)
+        folder = self._folder(generation)
+        if not (folder.exists() or folder.is_symlink()):
+            return None
         started = time.perf_counter()
         try:
-            with path.open("rb") as f:
-                parts = pickle.load(f)
-        except FileNotFoundError:
+            corpus = _assemble(*index.load(folder, generation, _code_version()))
+        except Exception as e:  # a damaged or foreign cache is only a missed one: it is rebuilt
+            log.warning("ignoring the corpus cache %s: %s", folder, e)
             return None
-        except Exception as e:  # a damaged or foreign file is only a missed cache
-            log.warning("ignoring the corpus cache %s: %s", path, e)
-            return None
-        corpus = _assemble(parts)
-        log.info(
-            "loaded %d sentences from %s in %.2f s",
-            len(corpus),
-            path,
-            time.perf_counter() - started,
-        )
+        log.info("loaded %d sentences from %s in %.2f s", len(corpus), folder, time.perf_counter() - started)
         return corpus
 
     def _build(self) -> Corpus:
+        """Index the store into a new cache folder and map it; it becomes the cache unless the
+        store would not settle (then, or when the cache folder cannot be written, it is
+        deleted once mapped: Linux keeps its files while they are mapped)."""
         started = time.perf_counter()
-        parts = _index(*_read(self.store))
-        self._save(parts)
-        corpus = _assemble(parts)
+        parts, documents = _index(*_read(self.store))
+        final, code = self._folder(parts.generation), _code_version()
+        keep = parts.generation != UNSETTLED
+        try:
+            folder = index.write(final.parent, final.name, parts, documents, code)
+        except OSError as e:
+            log.warning("could not save the corpus cache in %s: %s", final.parent, e)
+            folder, keep = index.write(Path(tempfile.gettempdir()), final.name, parts, documents, code), False
+        corpus = _assemble(*index.load(folder, parts.generation, code))
+        if keep:
+            try:
+                index.publish(folder, final)
+            except OSError as e:
+                log.warning("could not save the corpus cache in %s: %s", final.parent, e)
+                keep = False
+        if not keep:
+            index.remove(folder)
         log.info("indexed %d sentences in %.2f s", len(corpus), time.perf_counter() - started)
         return corpus
-
-    def _save(self, parts: _Parts) -> None:
-        """Write the parts for their generation and drop older cache files; failures only log."""
-        if parts.generation == UNSETTLED:
-            return
-        path = self._file(parts.generation)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("wb") as f:
-                pickle.dump(parts, f, protocol=pickle.HIGHEST_PROTOCOL)
-            partial.replace(path)
-            for old in path.parent.glob(f"{CACHE_PREFIX}*.pkl"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except OSError as e:
-            partial.unlink(missing_ok=True)
-            log.warning("could not save the corpus cache in %s: %s", path.parent, e)
 
 
 def _build_and_save(settings: Settings) -> int:
