@@ -236,7 +236,6 @@ def default_assistant() -> Assistant:
         if _default is None:
             configure_process()
             _default = Assistant.from_settings(Settings.from_env())
-            _default.tagger.preload()  # spaCy loads while the corpus and the embedder do
         return _default
 
 

@@ -67,14 +67,15 @@ def test_a_new_export_removes_the_older_exports_of_its_backend(tmp_path: Path) -
         "all-MiniLM-L6-v2-0.1.0-onnx-int8.onnx",  # before exports had a version
         "all-MiniLM-L6-v2-0.1.0-onnx-int8.onnx.lock",
         "all-MiniLM-L6-v2-0.1.0-onnx-int8-1.onnx",
-        "all-MiniLM-L6-v2-0.1.0-onnx-int8-2.onnx",  # the new one
-        "all-MiniLM-L6-v2-0.1.0-onnx-int8-2.onnx.lock",
+        "all-MiniLM-L6-v2-0.1.0-onnx-int8-2.onnx",  # ONNX's own format, before ONNX Runtime's
+        "all-MiniLM-L6-v2-0.1.0-onnx-int8-3.ort",  # the new one
+        "all-MiniLM-L6-v2-0.1.0-onnx-int8-3.ort.lock",
         "all-MiniLM-L6-v2-0.1.0-onnx.onnx",  # another backend
-        "all-MiniLM-L6-v2-0.1.0-onnx-2.onnx",
+        "all-MiniLM-L6-v2-0.1.0-onnx-3.ort",
         "servers",
     ]
     for name in names:
         (tmp_path / name).write_text("x")
-    removed = remove_older_exports(tmp_path / names[3], "onnx-int8")
-    assert sorted(p.name for p in removed) == sorted(names[:3])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:])
+    removed = remove_older_exports(tmp_path / names[4], "onnx-int8")
+    assert sorted(p.name for p in removed) == sorted(names[:4])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[4:])

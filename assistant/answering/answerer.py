@@ -117,8 +117,10 @@ class ExtractiveAnswerer:
     def _trace(
         self, asked: str, turns: tuple[Turn, ...], chosen: tuple[str, ...] | None, fill: bool
     ) -> Trace:
-        corpus = self.searcher.corpus()
         parsed = Question.parse(asked, resolve(asked, [t.question for t in turns]))
+        if parsed.labels or parsed.role:  # its short answer or its role rule reads entities:
+            self.tagger.preload()  # the entity model loads while the corpus and the search do
+        corpus = self.searcher.corpus()
         if parsed.intent.kind != "question":
             reply = self._about(parsed, self._answered(turns, chosen) if fill else turns, corpus, chosen)
             return Trace(parsed, Ranking.empty(corpus, parsed), None, reply)

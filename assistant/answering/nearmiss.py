@@ -22,7 +22,10 @@ that one decides: the sentence answers another question. A candidate is a near m
 Each rule was kept only where it costs almost no right answer on SQuAD v1.1 while declining
 SQuAD v2's unanswerable questions (``docs/quality.md``). Names come from the question's
 capitalised words; countries, nationalities and people from
-:class:`~assistant.answering.entities.EntityTagger`.
+:class:`~assistant.answering.entities.EntityTagger`, asked only when the answer can matter: a
+paragraph that mentions every word of the question (but its question words, "who", "is" ...,
+which no name holds) mentions every name in it, whichever words those are, so then the rules
+on the question's places and people cannot trip and the entity model need not even load.
 """
 
 from __future__ import annotations
@@ -82,6 +85,29 @@ def other_person(question: str, sentence: str, paragraph: str) -> str | None:
     return None
 
 
+# Question words and auxiliaries: never part of a person's or a place's name (a span holding one
+# is a tagging slip, not a name).
+_FUNCTION_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were am be been being do does did "
+    "has have had".split()
+)
+
+
+def names_in(entities: Sequence[Entity]) -> list[Entity]:
+    """The entities that can be names: none of their words is a question word or an auxiliary."""
+    return [e for e in entities if not _FUNCTION_WORDS.intersection(normal(e.text).split())]
+
+
+def mentions_every_word(question: str, paragraph: str) -> bool:
+    """Whether ``paragraph`` mentions every word of ``question`` that a name can hold, in a form
+    :func:`alike` takes for it: then it mentions every name the question holds."""
+    found = set(normal(paragraph).split())
+    return all(
+        word in found or (len(word) > 2 and any(alike(word, other) for other in found))
+        for word in set(normal(question).split()) - _FUNCTION_WORDS
+    )
+
+
 def missing_place(places: Sequence[Entity], paragraph: str) -> str | None:
     """A country, nationality or place the question names that the paragraph does not mention."""
     return next((e.text for e in places if e.label in PLACES and not mentions(paragraph, e.text)), None)
@@ -139,16 +165,22 @@ class Misses:
 NO_MISSES = Misses((None,) * len(RULES))
 
 
-def misses(question: Question, question_entities: Sequence[Entity], around: Surroundings) -> Misses:
-    """How the candidate in ``around`` may answer another question than this one."""
+def misses(
+    question: Question, question_entities: Callable[[], Sequence[Entity]], around: Surroundings
+) -> Misses:
+    """How the candidate in ``around`` may answer another question than this one;
+    ``question_entities`` gives the question's entities, asked only when they can matter."""
     text = question.text
+    named = [] if mentions_every_word(text, around.paragraph) else names_in(question_entities())
     person = other_person(text, around.sentence, around.paragraph)
-    place = missing_place(question_entities, around.paragraph)
-    absent = missing_person(question_entities, around.paragraph)
+    place = missing_place(named, around.paragraph)
+    absent = missing_person(named, around.paragraph)
     figure = missing_figure(text, around.paragraph)
     number = question.kind == "number" and not NUMBER.search(around.sentence)
-    asked = {normal(e.text) for e in question_entities if e.label == "PERSON"}
-    unnamed = question.role is not None and role_unnamed(question.role, asked, around)
+    unnamed = False
+    if question.role is not None:
+        asked = {normal(e.text) for e in names_in(question_entities()) if e.label == "PERSON"}
+        unnamed = role_unnamed(question.role, asked, around)
     return Misses(
         (
             f"the sentence is about someone else than {person}" if person else None,
@@ -169,9 +201,13 @@ class NearMissJudge:
 
     def of(self, ranking: Ranking) -> Callable[[int], Misses]:
         """The rules each candidate of ``ranking`` trips (by position), worked out when first
-        asked: the question's entities once, a candidate's surroundings only when it is judged."""
+        asked: a candidate's surroundings only when it is judged, the question's entities once,
+        when a rule first needs them."""
         question = ranking.question
-        (entities,) = self.tagger.entities([question.text])
+
+        @functools.cache
+        def entities() -> tuple[Entity, ...]:
+            return self.tagger.entities([question.text])[0]
 
         @functools.cache
         def judged(i: int) -> Misses:

@@ -78,7 +78,6 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
 
         root = Assistant.from_settings(Settings.from_env(store=args.store, llm=getattr(args, "llm", None)))
         if args.command == "ask":
-            root.tagger.preload()  # while the corpus and the embedder load
             return _ask(root, args)
         return _serve(root, args)
     except AssistantError as e:
