@@ -8,7 +8,9 @@ It ingests the sample article into a temporary store, then, all in one run on th
 
 - cold start: a fresh ``python -c "from assistant import answer; answer(Q)"`` against a fresh
   ``python -c "import chromadb, onnxruntime"``, alternated ``--runs`` times; the medians, their
-  ratio, and each one's peak RSS (the kernel's figure for the child);
+  ratio, and each one's peak RSS (the kernel's figure for the child). Twice: for "Who is Khalil
+  Haqqani?", which needs no entity model, and for "What reward is on Khalil Haqqani's head?",
+  whose short answer (an amount) does;
 - serve: ``python -m assistant serve`` on a free loopback port; from the line that prints the
   address to the reply of the first question asked over Gradio's HTTP API (the client is
   ready before the server starts);
@@ -38,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "articles"
 QUESTION = "Who is Khalil Haqqani?"
-COLD = f"from assistant import answer; answer({QUESTION!r})"
+NEEDS_ENTITIES = "What reward is on Khalil Haqqani's head?"
 BASE = "import chromadb, onnxruntime"
 TURNS = ["Summarize the article", *["Tell me more"] * 9]
 ADDRESS = re.compile(r"The chat is at (http://\S+)")
@@ -61,17 +63,19 @@ def timed(code: str, env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
-def cold_start(env: dict[str, str], runs: int) -> dict:
-    """Cold ``answer()`` against the import of chromadb and onnxruntime, alternated."""
-    timed(COLD, env)  # the first run after an ingest may still build what the next ones load
+def cold_start(env: dict[str, str], question: str, runs: int) -> dict:
+    """Cold ``answer(question)`` against the import of chromadb and onnxruntime, alternated."""
+    code = f"from assistant import answer; answer({question!r})"
+    timed(code, env)  # the first run after an ingest may still build what the next ones load
     cold, base = [], []
     for _ in range(runs):
-        cold.append(timed(COLD, env))
+        cold.append(timed(code, env))
         base.append(timed(BASE, env))
     median = {
         name: statistics.median(s for s, _ in runs_) for name, runs_ in (("cold", cold), ("base", base))
     }
     return {
+        "question": question,
         "cold answer() s": median["cold"],
         "import chromadb, onnxruntime s": median["base"],
         "ratio": median["cold"] / median["base"],
@@ -154,7 +158,7 @@ def main() -> int:
         ingest = [sys.executable, "-m", "ingest", "--quiet", str(SAMPLE)]
         subprocess.run(ingest, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         figures = {
-            "cold start": cold_start(env, args.runs),
+            "cold start": [cold_start(env, question, args.runs) for question in (QUESTION, NEEDS_ENTITIES)],
             "serve": first_answer_after_serve(env),
             "tell me more ms per turn": conversation(store),
         }
@@ -162,13 +166,15 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
-    c, s = figures["cold start"], figures["serve"]
+    s = figures["serve"]
     print(f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, {os.cpu_count()} CPUs")
-    print(
-        f"cold answer(): {c['cold answer() s']:.2f} s (peak RSS {c['cold answer() peak RSS MB']:.0f} MB); "
-        f"import chromadb, onnxruntime: {c['import chromadb, onnxruntime s']:.2f} s "
-        f"({c['import peak RSS MB']:.0f} MB); ratio {c['ratio']:.2f} (medians of {c['runs']})"
-    )
+    for c in figures["cold start"]:
+        print(
+            f"cold answer({c['question']!r}): {c['cold answer() s']:.2f} s "
+            f"(peak RSS {c['cold answer() peak RSS MB']:.0f} MB); import chromadb, onnxruntime: "
+            f"{c['import chromadb, onnxruntime s']:.2f} s ({c['import peak RSS MB']:.0f} MB); "
+            f"ratio {c['ratio']:.2f} (medians of {c['runs']})"
+        )
     print(
         f"serve: address printed {s['serve to address s']:.1f} s after start; "
         f"first answer {s['address to first answer s']:.2f} s after the address"
