@@ -25,7 +25,7 @@ from assistant.core.records import Answer
 from assistant.core.settings import Settings, configure_process
 from assistant.search.model import read_model_file
 from assistant.search.ranking import Ranker
-from assistant.search.retrieval import DenseSource, LexicalSource
+from assistant.search.retrieval import CandidateSource, DenseSource, LexicalSource
 from assistant.search.searcher import Searcher
 from assistant.storage.corpus import CorpusCache
 from assistant.storage.embedder import Embedder
@@ -64,6 +64,7 @@ class Assistant:
         self.tagger = EntityTagger()  # its model loads on the first question that needs it
         self._llm = llm
         self._generated: dict[str | None, GeneratedAnswerer] = {}  # chat model spec -> its answerer
+        self._making = threading.Lock()  # one chat model made at a time: the local one loads for seconds
 
     @classmethod
     def from_settings(
@@ -115,13 +116,17 @@ class Assistant:
     # -- answering ----------------------------------------------------------------------------
 
     @property
+    def sources(self) -> tuple[CandidateSource, ...]:
+        """Where search finds candidate sentences: Chroma's nearest ones and BM25's best."""
+        return (DenseSource(self.store), LexicalSource())
+
+    @property
     def searcher(self) -> Searcher:
-        """Question -> ranking: Chroma's nearest sentences and BM25's best, ranked by the shipped model."""
+        """Question -> ranking: the sources' candidates, ranked by the shipped model."""
         with self._lock:
             if self._searcher is None:
                 ranker = Ranker.from_json(read_model_file())
-                sources = (DenseSource(self.store), LexicalSource())
-                self._searcher = Searcher(self.corpus_cache, self.embedder, sources, ranker)
+                self._searcher = Searcher(self.corpus_cache, self.embedder, self.sources, ranker)
             return self._searcher
 
     @property
@@ -182,28 +187,29 @@ class Assistant:
     def generated(self, llm: str | None = None) -> GeneratedAnswerer:
         """The generated answerer with the chat model ``llm`` names, or else the one given to
         the root, or else the settings' one; made once each."""
+        key = self._spec(llm)
+        with self._making:  # not the root's lock: the chat answers from other threads meanwhile
+            if key in self._generated:
+                return self._generated[key]
+            made = self._generate_with(key)
+            self._generated[key] = made
+            return made
+
+    def _generate_with(self, key: str | None) -> GeneratedAnswerer:
+        """A generated answerer over the chat model ``key`` names (or the one given to the root);
+        the local model is converted (once) and loaded here."""
         from assistant.generation.answerer import GeneratedAnswerer
         from assistant.generation.providers import Writer
         from assistant.generation.verify import Verifier
 
-        key = self._spec(llm)
-        with self._lock:
-            if key in self._generated:
-                return self._generated[key]
-        # made outside the lock: the local model is converted (once) and loaded here
-        given = self._llm
-        writer = (
-            self.chat_models.writer(key)
-            if key
-            else given
-            if isinstance(given, Writer)
-            else Writer(type(given).__name__, given)
-        )
-        made = GeneratedAnswerer(
+        if key:
+            writer = self.chat_models.writer(key)
+        else:
+            given = self._llm
+            writer = given if isinstance(given, Writer) else Writer(type(given).__name__, given)
+        return GeneratedAnswerer(
             self.extractive, writer, Verifier(self.embedder, self.tagger), self.settings.llm_timeout
         )
-        with self._lock:
-            return self._generated.setdefault(key, made)
 
     def answer(
         self,

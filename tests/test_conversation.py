@@ -3,10 +3,11 @@ answered at most once (never, when its answer is given)."""
 
 import pytest
 
-from assistant import Assistant, Turn
+from assistant import Assistant, InvalidQuestionError, Turn
 from assistant.answering.answerer import ExtractiveAnswerer
 from assistant.answering.conversation import resolve, topic
 from assistant.question.parse import Question
+from tests.conftest import SAMPLE, library
 
 
 @pytest.mark.parametrize(
@@ -138,3 +139,61 @@ def test_the_question_is_parsed_once(sample_root: Assistant, monkeypatch: pytest
     monkeypatch.setattr(Question, "parse", classmethod(counted))
     reply = sample_root.extractive.answer("What reward is on his head?", ["Who is Khalil Haqqani?"])
     assert parsed == ["What reward is on his head?"] and reply.short.text == "USD 5 million"
+
+
+def test_only_the_turns_a_question_leans_on_are_worked_out(
+    sample_root: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answerer = sample_root.extractive
+    asked = _counting_traces(answerer, monkeypatch)
+    history = ["Who is Khalil Haqqani?", "What reward is on his head?", "Summarize the article"]
+    answerer.answer("Tell me more", history)
+    # "Tell me more" leans on the summary, the summary on the question before it; no further back
+    assert asked == ["Tell me more", "What reward is on his head?", "Summarize the article"]
+
+
+HARBOUR = (
+    "Harbour news\n\nThe ferry to Skye left at noon. It carried forty cars. The crossing took an hour.\n"
+)
+
+
+@pytest.fixture
+def two_articles(root: Assistant, settings, tmp_path) -> tuple[Assistant, str, str]:
+    (tmp_path / "harbour.txt").write_text(HARBOUR)
+    report = library(settings).add_sources([SAMPLE, tmp_path / "harbour.txt"])
+    sample, harbour = (o.article_id for o in report.outcomes)
+    return root, sample, harbour
+
+
+def test_the_conversation_s_article_must_be_one_of_the_chosen(two_articles) -> None:
+    root, sample, harbour = two_articles
+    earlier = Turn("Who is Khalil Haqqani?", root.answer("Who is Khalil Haqqani?"))
+    assert earlier.answer.citations[0].article_id == sample
+    summary = root.answer("Summarize the article", [earlier], article_ids=[harbour])
+    assert {c.article_id for c in summary.citations} == {harbour}
+    more = root.answer("Tell me more", [earlier], article_ids=[harbour])
+    assert {c.article_id for c in more.citations} == {harbour}
+
+
+def test_answers_kept_from_before_an_article_changed_or_went_do_not_break_the_conversation(
+    two_articles, settings, tmp_path
+) -> None:
+    root, _, harbour = two_articles
+    question = "Summarize the article about the ferry to Skye"
+    turns = [Turn(question, root.answer(question))]
+    assert [c.article_id for c in turns[0].answer.citations] == [harbour] * 3  # the whole article
+    (tmp_path / "harbour.txt").write_text(HARBOUR.replace("forty cars", "twelve lorries"))
+    library(settings).add_sources([tmp_path / "harbour.txt"])  # the same article, changed
+    more = root.answer("Tell me more", turns)
+    assert [c.text for c in more.citations] == ["It carried twelve lorries."]  # what the summary did not show
+    assert root.store.remove_article(harbour)
+    root.store.touch()
+    after = root.answer("Tell me more", turns)  # the article it was about is gone
+    assert harbour not in {c.article_id for c in after.citations}
+
+
+def test_articles_asked_about_that_are_not_in_the_store_are_a_clear_error(two_articles) -> None:
+    root, _, _ = two_articles
+    for question in ("Who is Khalil Haqqani?", "Summarize the article"):
+        with pytest.raises(InvalidQuestionError, match="none of the articles asked about is in the store"):
+            root.answer(question, article_ids=["no-such-article"])

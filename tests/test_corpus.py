@@ -150,6 +150,18 @@ def _replace_array(file: str, make: Callable[[np.ndarray], np.ndarray]) -> Calla
     return damage
 
 
+def _straddle(folder: Path) -> None:
+    """Put "é" (two bytes) across the end of the first text and the start of the second: still
+    UTF-8 as a whole, but the second text would begin inside a character."""
+    second = int(np.load(folder / "text_starts.npy")[1])
+    texts = np.load(folder / "text_bytes.npy")
+    texts[second - 1 : second + 1] = np.frombuffer("é".encode(), np.uint8)
+    buffer = io.BytesIO()
+    np.save(buffer, texts)
+    _overwrite(folder / "text_bytes.npy", buffer.getvalue())
+    _set_size_in_manifest(folder, "text_bytes.npy")
+
+
 def _plant(file: str, content: Callable[[Path], bytes], fix_size: bool) -> Callable[[Path, Path], None]:
     def damage(folder: Path, marker: Path) -> None:
         _overwrite(folder / file, content(marker))
@@ -201,6 +213,10 @@ DAMAGES = {
     "a row short": _replace_array("previous.npy", lambda a: a[:-1]),
     "term ids past the vocabulary": _replace_array("term_ids.npy", lambda a: a + 10_000),
     "texts not split by their offsets": _replace_array("text_starts.npy", lambda a: a[::-1].copy()),
+    "a byte of the texts changed, same size": _replace_array(
+        "text_bytes.npy", lambda a: np.where(np.arange(len(a)) == 3, 0xFF, a).astype(a.dtype)
+    ),
+    "a text starting inside a character": lambda folder, marker: _straddle(folder),
     "bm25 documents out of range": _replace_array(
         "bm25-sentences/indices.csc.index.npy", lambda a: a + 1_000_000
     ),
@@ -236,7 +252,7 @@ def test_a_damaged_or_foreign_cache_is_refused_never_run_and_rebuilt(
     assert "loaded 25 sentences" in caplog.text and REFUSED not in caplog.text
 
 
-def test_another_code_version_is_not_read_and_older_caches_are_deleted(
+def test_another_code_version_is_not_read_and_the_caches_it_replaces_are_deleted(
     sample_store: Store, settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built = CorpusCache(sample_store).get()
@@ -251,12 +267,15 @@ def test_another_code_version_is_not_read_and_older_caches_are_deleted(
         folder.mkdir()
     long_ago = time.time() - 2 * index.STALE
     os.utime(died, (long_ago, long_ago))
+    older_generation = cache / f"{index.PREFIX}0123456789ab-{'3' * 32}"  # of the code that builds next
+    older_generation.mkdir()
     monkeypatch.setattr(corpus_module, "_code_version", lambda: "0123456789ab")
     rebuilt = reload(settings, caplog)
     assert "indexed 25 sentences" in caplog.text and REFUSED not in caplog.text
     same_corpus(built, rebuilt)
     new = cache / f"{index.PREFIX}0123456789ab-{built.generation}"
-    assert set(cache_entries(sample_store)) == {new, writing}
+    # the other code's cache stays (another install on the same store), as does a writer at work
+    assert set(cache_entries(sample_store)) == {new, current, writing}
     assert not marker.exists()
 
 
@@ -355,8 +374,12 @@ def test_sentence_ids_are_found_without_a_table(settings: Settings) -> None:
     assert "site:2024:port-news" in corpus.article_ids
     assert [corpus.row_of_id(s.id) for s in corpus.sentences] == list(range(len(corpus)))
     number = corpus.article_number("site:2024:port-news")
-    row = corpus.row_of_sentence("site:2024:port-news", 2)
+    row = corpus.row_of_sentence("site:2024:port-news", 2, "Rain fell.")
     assert corpus.sentences[row].text == "Rain fell." and corpus.article_of[row] == number
+    # a sentence quoted from an earlier version, or from an article no longer here, has no row
+    assert corpus.row_of_sentence("site:2024:port-news", 2, "Snow fell.") is None
+    assert corpus.row_of_sentence("site:2024:port-news", 7, "Rain fell.") is None
+    assert corpus.row_of_sentence("removed-article", 2, "Rain fell.") is None
     older = sentence_id("site:2024:port-news", "0" * 64, 0)  # another version of the article
     past_the_end = sentence_id("site:2024:port-news", article.content_hash, 3)
     for missing in (older, past_the_end, "site:2024", "", "a:b:c:d", f"{older[:-1]}x"):
@@ -392,6 +415,7 @@ def test_an_empty_store_and_an_unwritable_cache_folder(
     empty = CorpusCache(store).get()
     assert len(empty) == 0 and len(empty.bm25(empty.bm25_sentences, ["ferry"])) == 0
     assert len(reload(settings, caplog)) == 0 and "loaded 0 sentences" in caplog.text
+    assert "indexed" not in caplog.text  # an empty corpus loaded is used, not built again
     library(settings).add_sources([SAMPLE])
     index.remove(store.cache_folder())
     store.cache_folder().write_text("a file where the cache folder should be")

@@ -125,9 +125,14 @@ def test_a_paragraph_missing_a_word_of_the_question_may_miss_a_name() -> None:
     assert not mentions_every_word("Did the UK act?", "The US did act.")
 
 
-def test_a_span_with_a_question_word_is_not_a_name() -> None:
-    found = [Entity("Khalil Haqqani", "PERSON", 7, 21), Entity("Who is Khalil", "PERSON", 0, 13)]
-    assert names_in(found) == found[:1]
+def test_a_span_looked_for_by_a_question_word_is_not_a_name() -> None:
+    found = [
+        Entity("Khalil Haqqani", "PERSON", 7, 21),
+        Entity("Who is Khalil", "PERSON", 0, 13),
+        Entity("Do Kwon", "PERSON", 0, 7),  # looked for by "kwon" only: a name
+        Entity("Do", "PERSON", 0, 2),
+    ]
+    assert names_in(found) == [found[0], found[2]]
 
 
 def test_the_question_s_entities_are_asked_for_only_when_a_rule_needs_them() -> None:

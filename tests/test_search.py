@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from assistant.app import Assistant
 from assistant.core.settings import Settings
 from assistant.question.parse import Question
+from assistant.search.features import FEATURE_NAMES
 from assistant.search.retrieval import CandidateSource, DenseSource, LexicalSource, Query
 from assistant.search.searcher import Searcher
 from tests.conftest import SAMPLE, library, make_root
@@ -33,8 +33,8 @@ def two_articles(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     return make_root(settings)
 
 
-def _sources(root: Assistant) -> list[CandidateSource]:
-    return [DenseSource(root.store), LexicalSource()]
+def test_the_root_searches_with_chroma_and_bm25() -> None:
+    assert [type(s) for s in Assistant(Settings(chroma_host=None)).sources] == [DenseSource, LexicalSource]
 
 
 @pytest.mark.parametrize("position", [0, 1], ids=["dense", "bm25"])
@@ -47,7 +47,7 @@ def test_every_source_gives_searched_rows_best_first(
     harbour = next(a for a in corpus.article_ids if a.startswith("harbour"))
     chosen = [harbour] if scope == "harbour only" else None
     query = searcher.query(Question.parse("Who commanded the ferry for ten years?"), chosen)
-    source = _sources(two_articles)[position]
+    source: CandidateSource = two_articles.searcher.sources[position]
     for k in (1, 3, 40):
         rows = source.find(query, k)
         assert 0 < len(rows) <= k and len(set(rows)) == len(rows)
@@ -82,9 +82,7 @@ def test_a_new_candidate_source_is_one_class(two_articles: Assistant) -> None:
     assert {c.row for c in ranking.candidates} == found and "Mary Holt" in ranking.candidates[0].text
 
 
-def test_the_answerer_the_retriever_and_training_search_alike(
-    two_articles: Assistant, tmp_path: Path
-) -> None:
+def test_the_answerer_and_the_retriever_search_alike(two_articles: Assistant) -> None:
     from assistant.interfaces.langchain import SentenceRetriever
 
     question = "Who commanded the ferry for ten years?"
@@ -93,3 +91,19 @@ def test_the_answerer_the_retriever_and_training_search_alike(
     assert [c.row for c in traced.candidates] == [c.row for c in ranking.candidates]
     documents = SentenceRetriever(searcher=two_articles.searcher, k=3).invoke(question)
     assert [d.page_content for d in documents] == [c.text for c in ranking.candidates[:3]]
+
+
+def test_training_gathers_candidates_whatever_features_the_shipped_model_was_fitted_on(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.eval import train
+    from assistant.eval.command import Case, Dataset
+    from assistant.search import model
+
+    shipped = model.read_model_file()
+    older = {**shipped, "features": shipped["features"][:-1]}  # fitted before a feature was added
+    monkeypatch.setattr("assistant.app.read_model_file", lambda: older)
+    case = Case("Who is Khalil Haqqani?", (), True, supports=("Khalil Haqqani",))
+    examples, _ = train.collect(Dataset("one", (case,), ()), settings)
+    [example] = examples
+    assert example.x.shape[1] == len(FEATURE_NAMES) and example.gold.any()

@@ -393,8 +393,20 @@ def test_an_article_is_added_from_a_link(settings: Settings, news_server: str) -
     assert len(page.store.articles()) == 1
 
 
-def test_an_exposed_chat_refuses_links_into_its_own_network(tmp_path: Path, news_server: str) -> None:
-    exposed = Settings(store=tmp_path / "store", chroma_host=None, host="0.0.0.0")
+@pytest.mark.parametrize("how", ["setting", "flag"])
+def test_an_exposed_chat_refuses_links_into_its_own_network(
+    tmp_path: Path, news_server: str, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.interfaces.cli import _parser, settings_of
+
+    store = tmp_path / "store"
+    if how == "setting":
+        exposed = Settings(store=store, chroma_host=None, host="0.0.0.0")
+    else:  # `serve --host 0.0.0.0`: the flag reaches the page's link rules, not only the bind
+        monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+        exposed = settings_of(
+            _parser("article-assistant").parse_args(["serve", "--host", "0.0.0.0", "--store", str(store)])
+        )
     page = ChatPage.of(make_root(exposed))
     _, status, *_ = page.add_link(news_server, [])
     assert "private or local address" in Fragment(status).text and page.store.articles() == []

@@ -26,7 +26,7 @@ from assistant.answering.entities import EntityTagger
 from assistant.answering.policy import Abstain, Decision, Policy
 from assistant.answering.short import short_answer
 from assistant.answering.wording import Messages
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, InvalidQuestionError
 from assistant.core.records import Answer, Turn
 from assistant.question.intent import intent_of
 from assistant.question.parse import Question
@@ -109,8 +109,9 @@ class ExtractiveAnswerer:
     ) -> Trace:
         """Answer ``question`` and keep what it went through (see :class:`Trace`).
 
-        Cost: one search, or for a question about the conversation's article the answers of
-        the earlier turns that were not given, each worked out once."""
+        Cost: one search; for a question about the conversation's article ("Tell me more"),
+        also the answers of the turns it leans on that were not given, each worked out once.
+        Raises :class:`InvalidQuestionError` when none of ``article_ids`` is in the store."""
         asked, turns = clean_question(question), turns_of(history)
         return self._trace(asked, turns, tuple(article_ids) if article_ids else None, fill=True)
 
@@ -121,6 +122,11 @@ class ExtractiveAnswerer:
         if parsed.labels or parsed.role:  # its short answer or its role rule reads entities:
             self.tagger.preload()  # the entity model loads while the corpus and the search do
         corpus = self.searcher.corpus()
+        if chosen is not None and not set(chosen) & set(corpus.article_ids):
+            raise InvalidQuestionError(
+                f"none of the articles asked about is in the store ({', '.join(chosen)}): "
+                "see `article-assistant ingest --list` for their ids"
+            )
         if parsed.intent.kind != "question":
             reply = self._about(parsed, self._answered(turns, chosen) if fill else turns, corpus, chosen)
             return Trace(parsed, Ranking.empty(corpus, parsed), None, reply)
@@ -142,10 +148,16 @@ class ExtractiveAnswerer:
         return replace(reply, short=short_answer(self.tagger, ranking.question, reply.citations))
 
     def _answered(self, turns: tuple[Turn, ...], chosen: tuple[str, ...] | None) -> tuple[Turn, ...]:
-        """The turns with their answers: the given ones as they are, each missing one worked out
-        once, oldest first, after the turns before it (so none is ever answered twice)."""
-        done: list[Turn] = []
-        for turn in turns:
+        """The turns with the answers a question about the conversation's article leans on:
+        those of the last turns that were about an article as a whole too, back to the last
+        one that was not (a searched question, a summary naming its article), whose answer does
+        not lean on any before it. A given answer is kept; a missing one is worked out once,
+        oldest first, after the turns before it; older turns are left as they are."""
+        first = len(turns) - 1
+        while first > 0 and _leans_on_earlier(turns[first].question):
+            first -= 1
+        done = list(turns[: max(first, 0)])
+        for turn in turns[max(first, 0) :]:
             found = turn.answer
             if found is None:
                 try:
@@ -164,12 +176,11 @@ class ExtractiveAnswerer:
         intent = question.intent
         shown: set[int] = set()
         if intent.kind == "more":
-            number, shown = self._shown_before(turns, corpus)
+            number, shown = self._shown_before(turns, corpus, chosen)
         else:
             number = self.focus(intent.topic, turns, corpus, chosen)
         if number is None:
-            numbers = [n for n, a in enumerate(corpus.article_ids) if chosen is None or a in chosen]
-            return about.leads(corpus, numbers, self.messages)
+            return about.leads(corpus, _numbers(corpus, chosen), self.messages)
         if intent.kind in about.METADATA:
             return about.metadata(intent.kind, corpus, number, self.messages)
         return about.summary(corpus, number, shown, self.messages)
@@ -183,29 +194,50 @@ class ExtractiveAnswerer:
             ranking = self.searcher.search(Question.parse(topic), chosen, corpus=corpus)
             if len(ranking):
                 return int(corpus.article_of[ranking.candidates[0].row])
-        last = turns[-1].answer if turns else None
-        if last is not None and last.citations:
-            return corpus.article_number(last.citations[0].article_id)
-        numbers = [n for n, a in enumerate(corpus.article_ids) if chosen is None or a in chosen]
+        last = _cited_article(turns[-1], corpus, chosen) if turns else None
+        if last is not None:
+            return last
+        numbers = _numbers(corpus, chosen)
         return numbers[0] if len(numbers) == 1 else None
 
     @staticmethod
-    def _shown_before(turns: Sequence[Turn], corpus: Corpus) -> tuple[int | None, set[int]]:
+    def _shown_before(
+        turns: Sequence[Turn], corpus: Corpus, chosen: tuple[str, ...] | None
+    ) -> tuple[int | None, set[int]]:
         """For "tell me more": the article the conversation is about and the rows of it already
-        shown, by the summary and the "more" turns just before."""
+        shown, by the summary and the "more" turns just before (a sentence no longer in the
+        store, its article removed or changed since, counts as not shown)."""
         number, shown = None, set()
         for turn in reversed(turns):  # walk back through the turns about this article
-            if turn.answer is None or not turn.answer.citations:
-                break
-            article = corpus.article_number(turn.answer.citations[0].article_id)
+            article = _cited_article(turn, corpus, chosen)
             if article is None or (number is not None and article != number):
                 break
             number = article
-            shown |= {
-                corpus.row_of_sentence(c.article_id, c.sentence_index)
-                for c in turn.answer.citations
-                if not c.field
-            }
-            if intent_of(turn.question).kind not in ("overview", "more"):
+            rows = (
+                corpus.row_of_sentence(c.article_id, c.sentence_index, c.text) for c in turn.answer.citations
+            )
+            shown |= {row for row in rows if row is not None}
+            if not _leans_on_earlier(turn.question):
                 break
         return number, shown
+
+
+def _leans_on_earlier(question: str) -> bool:
+    """Whether the answer to ``question`` depends on the answers before it: a question about "the
+    article" that does not name it (a summary, "tell me more", when it was published)."""
+    intent = intent_of(question)
+    return intent.kind != "question" and not intent.topic
+
+
+def _cited_article(turn: Turn, corpus: Corpus, chosen: tuple[str, ...] | None) -> int | None:
+    """The number of the article a turn's answer cites first, when it is still in the corpus and
+    among the chosen ones (all when None)."""
+    if turn.answer is None or not turn.answer.citations:
+        return None
+    article_id = turn.answer.citations[0].article_id
+    return corpus.article_number(article_id) if chosen is None or article_id in chosen else None
+
+
+def _numbers(corpus: Corpus, chosen: tuple[str, ...] | None) -> list[int]:
+    """The numbers of the chosen articles in the corpus (every article when None)."""
+    return [n for n, a in enumerate(corpus.article_ids) if chosen is None or a in chosen]

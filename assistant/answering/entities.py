@@ -64,18 +64,21 @@ class _NoTorchForThinc(importlib.abc.MetaPathFinder):
         return None
 
 
-def _import_spacy() -> ModuleType:
-    """spaCy, imported without torch unless this process already uses torch."""
-    if "thinc.compat" in sys.modules or "torch" in sys.modules:
-        import spacy
+_refusing = threading.Lock()
 
-        return spacy
-    refusal = _NoTorchForThinc()
-    sys.meta_path.insert(0, refusal)
-    try:
-        import spacy
-    finally:
-        sys.meta_path.remove(refusal)
+
+def _import_spacy() -> ModuleType:
+    """spaCy, imported without torch unless this process already uses torch.
+
+    The finder goes first in ``sys.meta_path`` and stays there (it answers only thinc's probe,
+    which runs once): taking it out again could make another thread that is importing just
+    then skip a finder."""
+    with _refusing:
+        unprobed = "thinc.compat" not in sys.modules and "torch" not in sys.modules
+        if unprobed and not any(isinstance(f, _NoTorchForThinc) for f in sys.meta_path):
+            sys.meta_path.insert(0, _NoTorchForThinc())
+    import spacy
+
     return spacy
 
 
@@ -85,15 +88,17 @@ class EntityTagger:
     def __init__(self) -> None:
         self._nlp = None
         self._lock = threading.Lock()
-        self._loading = threading.Event()  # set once a load has started
+        self._preloading = threading.Lock()
+        self._loading = False  # a background load has started
         self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
 
     def preload(self) -> None:
         """Start loading the model in the background, once (spaCy takes about 0.4 s and 70 MB),
         so that a question that needs it does not wait for all of it."""
-        if not self._loading.is_set():
-            self._loading.set()
-            threading.Thread(target=self._load, name="load-ner", daemon=True).start()
+        with self._preloading:
+            if self._nlp is None and not self._loading:
+                self._loading = True
+                threading.Thread(target=self._load, name="load-ner", daemon=True).start()
 
     def _load(self) -> None:
         with self._lock:

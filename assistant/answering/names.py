@@ -47,6 +47,13 @@ def alike(word: str, other: str) -> bool:
     return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
+def looked_for(name: str) -> list[str]:
+    """The words by which :func:`mentions` looks for a name: its normal words of three letters
+    or more, or all of them when it has none ("u", "s" for "U.S.")."""
+    words = normal(name).split()
+    return [w for w in words if len(w) > 2] or words
+
+
 def mentions(text: str, name: str) -> bool:
     """Whether ``text`` names ``name``: as written, by an alias, or word by word in any of
     their forms (its words of three letters or more, when it has some)."""
@@ -56,5 +63,4 @@ def mentions(text: str, name: str) -> bool:
     if any(f" {form} " in haystack for form in _ALIAS_OF.get(wanted, ())):
         return True
     found = haystack.split()
-    parts = [part for part in wanted.split() if len(part) > 2] or wanted.split()
-    return all(any(alike(part, word) for word in found) for part in parts)
+    return all(any(alike(part, word) for word in found) for part in looked_for(name))

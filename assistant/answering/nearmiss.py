@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.entities import Entity, EntityTagger
-from assistant.answering.names import alike, mentions, normal
+from assistant.answering.names import alike, looked_for, mentions, normal
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
 from assistant.search.features import NUMBER
@@ -94,8 +94,9 @@ _FUNCTION_WORDS = frozenset(
 
 
 def names_in(entities: Sequence[Entity]) -> list[Entity]:
-    """The entities that can be names: none of their words is a question word or an auxiliary."""
-    return [e for e in entities if not _FUNCTION_WORDS.intersection(normal(e.text).split())]
+    """The entities that can be names: none of the words they are looked for by is a question
+    word or an auxiliary ("Do Kwon" is looked for by "kwon", and stays)."""
+    return [e for e in entities if not _FUNCTION_WORDS.intersection(looked_for(e.text))]
 
 
 def mentions_every_word(question: str, paragraph: str) -> bool:

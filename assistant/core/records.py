@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Literal, get_args
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,6 @@ Reason = Literal[
     "nothing_more",  # "tell me more" about an article that has nothing left to show
     "not_stated",  # the page does not say when it was published, who wrote it or which site ran it
 ]
-REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ def collect(
     cases are asked against the same store after the dataset's own."""
     root, dataset = prepare_store(dataset, settings, sample_articles())
     # The shipped models may not fit the code being trained for: gathering candidates needs none.
-    searcher = Searcher(root.corpus_cache, root.embedder, root.searcher.sources, ranker=None)
+    searcher = Searcher(root.corpus_cache, root.embedder, root.sources, ranker=None)
     corpus = searcher.corpus()
     examples = []
     for case in (*dataset.cases, *extra):

@@ -77,7 +77,7 @@ class AnswerPrompt:
 
 def pick_sources(trace: Trace, limit: int = SOURCES) -> list[int]:
     """The rows to number as sources: the ones the decision cites, then the next best-ranked
-    ones below the last of them that do not repeat one already taken. None when the decision
+    ones below the last of them that do not repeat one already taken; none when the decision
     cites nothing (an abstention, or a question about a whole article)."""
     decision, ranking = trace.decision, trace.ranking
     if not isinstance(decision, Cite):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,7 +55,14 @@ class LocalProvider:
 
     def writer(self, spec: str) -> Writer:
         """The local model, loaded now (so that no answer's time limit pays for it), made to
-        mark every sentence with a source and to stop after the sentences asked for."""
+        mark every sentence with a source and to stop after the sentences asked for.
+
+        OpenMP threads that spin while they wait make it several times slower beside any other
+        busy process; torch reads the wait policy once, when it loads, so a process that has not
+        loaded torch yet is given the passive one here (unless it chose its own), as the entry
+        points do (:func:`~assistant.core.settings.configure_process`)."""
+        if "torch" not in sys.modules:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         model = LocalChatModel(model_dir=str(local_model_dir(self.model_cache)))
         model.load()
         return Writer(spec, model, _marking)

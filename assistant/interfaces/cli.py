@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
             return evaluation.run(args, Settings.from_env())
         from assistant.app import Assistant
 
-        root = Assistant.from_settings(Settings.from_env(store=args.store, llm=getattr(args, "llm", None)))
+        root = Assistant.from_settings(settings_of(args))
         if args.command == "ask":
             return _ask(root, args)
         return _serve(root, args)
@@ -85,6 +85,13 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings of the environment with the command's flags over them: every part the root
+    builds (the chat's link rules too) sees the address the chat is served on."""
+    flags = {name: getattr(args, name, None) for name in ("store", "llm", "host", "port")}
+    return Settings.from_env(**flags)
 
 
 def _ask(root: Assistant, args: argparse.Namespace) -> int:
@@ -99,8 +106,7 @@ def _ask(root: Assistant, args: argparse.Namespace) -> int:
 def _serve(root: Assistant, args: argparse.Namespace) -> int:
     from assistant.interfaces.web import ChatPage, serve
 
-    settings = root.settings.with_overrides(host=args.host, port=args.port)
-    app = serve(ChatPage.of(root), settings, insecure=args.insecure)
+    app = serve(ChatPage.of(root), root.settings, insecure=args.insecure)
     print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
     app.block_thread()
     return 0

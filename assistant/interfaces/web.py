@@ -294,17 +294,6 @@ class ChatPage:
 
     # -- chat --------------------------------------------------------------------------------
 
-    def ask(
-        self,
-        question: str,
-        turns: Sequence[Turn] | None,
-        selected: Sequence[str] | None,
-        writer: str | None = None,
-    ) -> Answer:
-        """Answer from the chosen articles after the earlier ``turns``, quoted or written by the
-        chat model ``writer``."""
-        return self._answerer(writer).answer(*self._request(question, turns, selected))
-
     def _answerer(self, writer: str | None) -> Answerer:
         return self.writers[writer]() if writer in self.writers else self.answerer
 

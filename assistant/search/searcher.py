@@ -41,7 +41,11 @@ class Searcher:
         ranker: Ranker | None,
     ) -> None:
         """Search the corpus ``corpora`` keeps with ``sources``, in order; without a ranker it can
-        only gather candidates (as ``python -m assistant.eval.train`` does to fit one)."""
+        only gather candidates (as ``python -m assistant.eval.train`` does to fit one). Each
+        source has a name of its own: its ranks are read by that name."""
+        names = [source.name for source in sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two candidate sources share a name: {names}")
         self.corpora = corpora
         self.embedder = embedder
         self.sources = tuple(sources)

@@ -31,10 +31,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -45,7 +46,7 @@ from assistant.core.settings import Settings
 from assistant.core.text import content_terms
 from assistant.storage import bm25, index
 from assistant.storage.bm25 import BM25
-from assistant.storage.index import Parts
+from assistant.storage.index import Indexes, Parts
 from assistant.storage.store import Store, StoredSentence
 from assistant.storage.store import sentence_id as stored_id
 
@@ -103,14 +104,14 @@ class Corpus:
     window_terms: Rows[frozenset[str]]  # row -> terms of the sentence and neighbours
     paragraph_terms: Rows[frozenset[str]]  # paragraph number -> its terms
     title_terms: tuple[frozenset[str], ...]  # article number -> terms of its title
-    term_id: dict[str, int]  # term -> its id: every term some sentence holds
+    term_id: Mapping[str, int]  # term -> its id: every term some sentence holds
     max_idf: float  # the idf of the rarest term (1.0 when there is none)
     embeddings: np.ndarray  # (rows, 384) unit vectors
     bm25_sentences: BM25
     bm25_windows: BM25
     bm25_paragraphs: BM25
     parts: Parts  # the columns the rest is made from, memory-mapped
-    article_numbers: dict[str, int]  # article id -> article number
+    article_numbers: Mapping[str, int]  # article id -> article number
     article_starts: tuple[int, ...]  # (articles + 1,): article n's rows are article_starts[n]:...[n + 1]
 
     def __len__(self) -> int:
@@ -146,8 +147,20 @@ class Corpus:
         sentence_index = int(index_text)
         if stored_id(article_id, self.parts.content_hashes[number], sentence_index) != sentence_id:
             return None  # another version of the article
+        return self._row_at(number, sentence_index)
+
+    def row_of_sentence(self, article_id: str, sentence_index: int, text: str) -> int | None:
+        """The row of an article's sentence as an answer quoted it (``text``), or None when this
+        corpus holds no such sentence: the article was removed or changed since."""
+        number = self.article_numbers.get(article_id)
+        row = None if number is None else self._row_at(number, sentence_index)
+        return row if row is not None and self.sentences[row].text == text else None
+
+    def _row_at(self, number: int, sentence_index: int) -> int | None:
+        """The row of sentence ``sentence_index`` of article ``number``; None when it has none
+        (a read that never settled may lack one). Cost: log of the article's sentence count."""
         start, end = self.article_starts[number], self.article_starts[number + 1]
-        indexes = self.parts.places[start:end, 0]  # ascending; a read that never settled may lack one
+        indexes = self.parts.places[start:end, 0]  # ascending
         k = int(np.searchsorted(indexes, sentence_index))
         return start + k if k < len(indexes) and indexes[k] == sentence_index else None
 
@@ -158,10 +171,6 @@ class Corpus:
     def rows_of_article(self, number: int) -> np.ndarray:
         """The rows of an article, in sentence order (an article's rows are contiguous)."""
         return np.arange(self.article_starts[number], self.article_starts[number + 1])
-
-    def row_of_sentence(self, article_id: str, sentence_index: int) -> int:
-        """The row of an article's sentence (its sentences are its rows, in order)."""
-        return int(self.rows_of_article(self.article_numbers[article_id])[sentence_index])
 
     def rows_of_paragraph(self, paragraph: int) -> np.ndarray:
         """The rows of a paragraph, in order."""
@@ -274,7 +283,7 @@ def _offsets(lengths: list[int]) -> np.ndarray:
 
 def _index(
     generation: str, sentences: list[StoredSentence], embeddings: np.ndarray, articles: dict[str, ArticleInfo]
-) -> tuple[Parts, dict[str, list[list[int]]]]:
+) -> tuple[Parts, Indexes[list[list[int]]]]:
     """The columns of the sentences, and the documents of each BM25 index as term ids."""
     term_id: dict[str, int] = {}  # term -> id, in order of first appearance
     ids = [[term_id.setdefault(t, len(term_id)) for t in content_terms(s.text)] for s in sentences]
@@ -307,14 +316,14 @@ def _index(
         **layout,
     )
     terms = _RowTerms(parts)
-    return parts, {
-        "sentences": ids,
-        "windows": [terms.window(r) for r in range(n)],
-        "paragraphs": [terms.paragraph(p) for p in range(len(parts.paragraph_starts) - 1)],
-    }
+    return parts, Indexes(
+        sentences=ids,
+        windows=[terms.window(r) for r in range(n)],
+        paragraphs=[terms.paragraph(p) for p in range(len(parts.paragraph_starts) - 1)],
+    )
 
 
-def _assemble(parts: Parts, indexes: dict[str, BM25]) -> Corpus:
+def _assemble(parts: Parts, indexes: Indexes[BM25]) -> Corpus:
     """The corpus of ``parts``, with its sentence records, terms and term sets made on access."""
     term_of, row_terms = parts.vocabulary.__getitem__, _RowTerms(parts)
     texts, text_starts = memoryview(parts.text_bytes), memoryview(parts.text_starts)  # as in _RowTerms
@@ -357,14 +366,14 @@ def _assemble(parts: Parts, indexes: dict[str, BM25]) -> Corpus:
         window_terms=Rows(n, lambda r: term_set(row_terms.window(r))),
         paragraph_terms=Rows(len(parts.paragraph_starts) - 1, lambda p: term_set(row_terms.paragraph(p))),
         title_terms=tuple(frozenset(t) for t in parts.title_terms),
-        term_id={term: i for i, term in enumerate(parts.vocabulary)},
+        term_id=MappingProxyType({term: i for i, term in enumerate(parts.vocabulary)}),
         max_idf=float(parts.idf.max()) if len(parts.idf) else 1.0,
         embeddings=parts.embeddings,
-        bm25_sentences=indexes["sentences"],
-        bm25_windows=indexes["windows"],
-        bm25_paragraphs=indexes["paragraphs"],
+        bm25_sentences=indexes.sentences,
+        bm25_windows=indexes.windows,
+        bm25_paragraphs=indexes.paragraphs,
         parts=parts,
-        article_numbers={a: number for number, a in enumerate(parts.article_ids)},
+        article_numbers=MappingProxyType({a: number for number, a in enumerate(parts.article_ids)}),
         article_starts=tuple(np.searchsorted(article_of, np.arange(len(parts.article_ids) + 1)).tolist()),
     )
 
@@ -399,7 +408,8 @@ class CorpusCache:
             return corpus
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
-                self._corpus = self._load(generation) or self._build()
+                loaded = self._load(generation)
+                self._corpus = loaded if loaded is not None else self._build()
             return self._corpus
 
     def _folder(self, generation: str) -> Path:
