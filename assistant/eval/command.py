@@ -197,7 +197,9 @@ def hits(case: Case, candidates: Sequence[Candidate]) -> list[bool]:
 
 
 def _baseline_tops(candidates: Sequence[Candidate]) -> dict[str, Candidate]:
-    """The top candidate by dense rank, by BM25 rank and by their reciprocal-rank fusion."""
+    """The top candidate by dense rank, by BM25 rank and by their reciprocal-rank fusion; a tie
+    goes to the first in retrieval order (dense, then BM25), never to the ranker's order."""
+    candidates = sorted(candidates, key=lambda c: (c.evidence.dense_rank, c.evidence.bm25_rank))
     return {
         "dense": min(candidates, key=lambda c: c.evidence.dense_rank),
         "bm25": min(candidates, key=lambda c: c.evidence.bm25_rank),
