@@ -4,4 +4,5 @@ import sys
 
 from assistant.interfaces.cli import main
 
-sys.exit(main(prog="python -m assistant"))
+if __name__ == "__main__":  # not in a worker process started from this one
+    sys.exit(main(prog="python -m assistant"))

@@ -4,4 +4,5 @@ import sys
 
 from ingest.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not in a worker process started from this one
+    sys.exit(main())

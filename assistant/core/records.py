@@ -7,9 +7,9 @@ handed to a caller can never be changed behind the store's back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +224,25 @@ class Answer:
             "claims": [c.to_dict() for c in self.claims],
             "note": self.note,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Answer:
+        """The answer :meth:`to_dict` gave (a program hands an earlier answer back with its
+        conversation); raises ``ValueError`` naming what is not an answer's."""
+        try:
+            return cls(
+                text=data["text"],
+                citations=tuple(Citation(**c) for c in data.get("citations") or ()),
+                reason=data.get("reason"),
+                short=Short(**data["short"]) if data.get("short") else None,
+                mode=data.get("mode", "extractive"),
+                claims=tuple(
+                    Claim(**{**c, "citations": tuple(c["citations"])}) for c in data.get("claims") or ()
+                ),
+                note=data.get("note", ""),
+            )
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"not an answer of this assistant: {e}") from e
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT"))
     auth: str | None = None  # "user:password[,user2:password2]" for the web UI
     auth_file: Path | None = None  # a file of "user:password" lines
+    api_tokens: str | None = None  # "token[,token2]": bearer tokens of the API (/api, /v1, /mcp)
+    api_token_file: Path | None = None  # a file of tokens, one a line
+    read_only: bool = False  # the chat, the API and MCP add and remove no article
 
     # A LangChain chat model to write answers ("ollama:llama3.2", "openai:gpt-4o-mini", or
     # "local", the small model this package can run itself); None answers with the articles'
@@ -110,6 +113,30 @@ class Settings(BaseSettings):
                 raise ConfigError(f"cannot read ASSISTANT_AUTH_FILE {self.auth_file}: {e}") from e
         pairs = [tuple(line.strip().split(":", 1)) for line in lines if ":" in line]
         return [(user, password) for user, password in pairs if user and password]
+
+    def api_token_set(self) -> frozenset[str]:
+        """The API's bearer tokens, from ``api_tokens`` and ``api_token_file``."""
+        lines = (self.api_tokens or "").split(",")
+        if self.api_token_file:
+            try:
+                lines += self.api_token_file.read_text().splitlines()
+            except OSError as e:
+                raise ConfigError(f"cannot read ASSISTANT_API_TOKEN_FILE {self.api_token_file}: {e}") from e
+        return frozenset(token.strip() for token in lines if token.strip())
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment variables :meth:`from_env` reads them from (for
+        processes started with them, such as the server's workers); a setting left unset is
+        left out."""
+        found = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            alias = field.validation_alias
+            variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"ASSISTANT_{name.upper()}"
+            found[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+        return found
 
     @property
     def remote(self) -> bool:

@@ -4,4 +4,5 @@ import sys
 
 from assistant.eval.command import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not in a worker process started from this one
+    sys.exit(main())
