@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,32 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) ->
                 return
         time.sleep(0.3)
     raise AssertionError(f"nothing listened on port {port} within {timeout} s")
+
+
+@pytest.fixture
+def news_server(tmp_path: Path) -> Iterator[str]:
+    """A web server on 127.0.0.1 serving one news page (the Veltra dam's); its URL."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.ui_support import DAM_TEXT, DAM_TITLE
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "dam.html").write_text(
+        f"<html><head><title>{DAM_TITLE}</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        f"<h1>{DAM_TITLE}</h1>"
+        + "".join(f"<p>{p}</p>" for p in DAM_TEXT.split("\n\n"))
+        + "</article></body></html>"
+    )
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "site"), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/dam.html"
+    server.shutdown()

@@ -1,5 +1,6 @@
 """``python -m assistant serve`` is safe to expose: loopback by default, and another address
-only with Gradio's own login (``ASSISTANT_AUTH``/``ASSISTANT_AUTH_FILE``) or ``--insecure``.
+only with Gradio's own login for the chat (``ASSISTANT_AUTH``/``ASSISTANT_AUTH_FILE``) and bearer
+tokens for the API (``ASSISTANT_API_TOKENS``/``ASSISTANT_API_TOKEN_FILE``), or ``--insecure``.
 
 Every server here is a real child process over the sample store; the addresses it listens
 on are read from the operating system (psutil), and the login is tried with gradio_client.
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from gradio_client import Client
@@ -31,7 +33,11 @@ SERVER_VARS = (
     "GRADIO_SERVER_PORT",
     "ASSISTANT_AUTH",
     "ASSISTANT_AUTH_FILE",
+    "ASSISTANT_API_TOKENS",
+    "ASSISTANT_API_TOKEN_FILE",
+    "ASSISTANT_READ_ONLY",
 )
+API_ROUTES = ("api/health", "v1/models", "mcp")  # every route for programs needs the token
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -108,24 +114,43 @@ def _assert_login_required(url: str, user: str, password: str) -> None:
     assert "Khalil Haqqani" in reply
 
 
+def _assert_token_required(url: str, token: str) -> None:
+    for route in API_ROUTES:
+        for header in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {token}"}):
+            refused = httpx.get(f"{url}{route}", headers=header)
+            assert refused.status_code == 401, (route, header)
+            assert refused.json()["error"]["message"].startswith("a bearer token is needed")
+    health = httpx.get(f"{url}api/health", headers={"Authorization": f"Bearer {token}"})
+    assert health.status_code == 200 and health.json()["articles"] == 1
+
+
 @pytest.mark.subprocess
-def test_another_address_with_assistant_auth_serves_behind_a_login(sample_settings: Settings) -> None:
-    with _serving(sample_settings, "--host", "0.0.0.0", ASSISTANT_AUTH="editor:s3cret,guest:pw2") as (
-        url,
-        listening,
-    ):
+def test_another_address_with_logins_and_tokens_serves_behind_them(sample_settings: Settings) -> None:
+    env = {"ASSISTANT_AUTH": "editor:s3cret,guest:pw2", "ASSISTANT_API_TOKENS": "t0ken-1, t0ken-2"}
+    with _serving(sample_settings, "--host", "0.0.0.0", **env) as (url, listening):
         assert listening == {"0.0.0.0"}
         _assert_login_required(url, "guest", "pw2")
+        _assert_token_required(url, "t0ken-2")
 
 
 @pytest.mark.subprocess
-def test_another_address_with_an_auth_file_serves_behind_a_login(
+def test_another_address_with_a_login_file_and_a_token_file_serves_behind_them(
     sample_settings: Settings, tmp_path: Path
 ) -> None:
-    users = tmp_path / "users"
+    users, tokens = tmp_path / "users", tmp_path / "tokens"
     users.write_text("alice:wonder-land\n\nbob:builder\n")
-    with _serving(sample_settings, "--host", "0.0.0.0", ASSISTANT_AUTH_FILE=str(users)) as (url, _):
+    tokens.write_text("first-token\n\nsecond-token\n")
+    env = {"ASSISTANT_AUTH_FILE": str(users), "ASSISTANT_API_TOKEN_FILE": str(tokens)}
+    with _serving(sample_settings, "--host", "0.0.0.0", **env) as (url, _):
         _assert_login_required(url, "bob", "builder")
+        _assert_token_required(url, "second-token")
+
+
+def test_another_address_with_logins_but_no_api_token_is_refused(sample_settings: Settings) -> None:
+    done = _serve(sample_settings, "--host", "0.0.0.0", "--port", str(free_port()), ASSISTANT_AUTH="a:b")
+    assert done.returncode == 1
+    assert "refusing to serve the API on 0.0.0.0 without tokens" in done.stderr
+    assert "ASSISTANT_API_TOKENS" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_an_unreadable_auth_file_is_a_clear_error(sample_settings: Settings, tmp_path: Path) -> None:
@@ -146,3 +171,4 @@ def test_insecure_serves_another_address_without_a_login(sample_settings: Settin
     with _serving(sample_settings, "--host", "0.0.0.0", "--insecure") as (url, listening):
         assert listening == {"0.0.0.0"}
         assert "Khalil Haqqani" in Client(url, verbose=False).predict(QUESTION, api_name="/chat")
+        assert httpx.get(f"{url}api/health").status_code == 200  # a trusted network: no token asked

@@ -354,33 +354,6 @@ def test_refuses_a_public_address_without_auth(sample_settings: Settings) -> Non
     assert "ASSISTANT_AUTH" in done.stderr
 
 
-@pytest.fixture
-def news_server(tmp_path: Path):
-    """A web server on 127.0.0.1 serving one news page; its URL."""
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    (tmp_path / "site").mkdir()
-    (tmp_path / "site" / "dam.html").write_text(
-        f"<html><head><title>{DAM_TITLE}</title></head><body><nav><a href='/'>Home</a></nav><article>"
-        f"<h1>{DAM_TITLE}</h1>"
-        + "".join(f"<p>{p}</p>" for p in DAM_TEXT.split("\n\n"))
-        + "</article></body></html>"
-    )
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(tmp_path / "site"), **kwargs)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/dam.html"
-    server.shutdown()
-
-
 def test_an_article_is_added_from_a_link(settings: Settings, news_server: str) -> None:
     page = chat_page(settings)
     box, status, _, selected, _ = page.add_link(news_server, [])

@@ -3,6 +3,7 @@
     article-assistant ingest data/articles          # = python -m ingest
     article-assistant ask "Who is Khalil Haqqani?" [--json] [--history "earlier question"]
     article-assistant serve [--host 127.0.0.1] [--port 7860]   # the default command
+    article-assistant mcp [--read-only]             # the MCP server over stdio, for agents
     article-assistant eval FILE                     # = python -m assistant.eval
 
 This is the entry point that wires the parts together: it sets up the process, reads the
@@ -23,7 +24,7 @@ from assistant.core.settings import Settings, configure_process
 if TYPE_CHECKING:
     from assistant.app import Assistant
 
-COMMANDS = ("ingest", "ask", "serve", "eval")
+COMMANDS = ("ingest", "ask", "serve", "mcp", "eval")
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -45,13 +46,23 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     ask.add_argument("--llm", metavar="SPEC",
                      help="a chat model to write the answer, each sentence checked against its sources: "
                      "local, ollama:llama3.2, openai:gpt-4o-mini... (default: $ASSISTANT_LLM)")  # fmt: skip
-    serve = commands.add_parser("serve", help="serve the browser chat (the default command)")
+    serve = commands.add_parser(
+        "serve", help="serve the browser chat, the JSON API, the OpenAI-compatible endpoint and MCP (default)"
+    )
+    serve.set_defaults(usage_error=serve.error)
     serve.add_argument("--host", help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="processes answering behind the one port (default: 1)")  # fmt: skip
+    serve.add_argument("--read-only", action="store_true", default=None,
+                       help="chat, API and MCP add and remove nothing ($ASSISTANT_READ_ONLY)")  # fmt: skip
     serve.add_argument("--insecure", action="store_true",
-                       help="allow binding a non-loopback address without authentication")  # fmt: skip
+                       help="allow binding a non-loopback address without logins and API tokens")  # fmt: skip
+    mcp = commands.add_parser("mcp", help="serve the MCP tools over stdio, for an agent to start")
+    mcp.add_argument("--read-only", action="store_true", default=None,
+                     help="add and remove no article ($ASSISTANT_READ_ONLY)")  # fmt: skip
     evaluation.add_arguments(commands.add_parser("eval", help="score the answers on a question set"))
-    for command in (ask, serve):
+    for command in (ask, serve, mcp):
         command.add_argument(
             "--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)"
         )
@@ -64,6 +75,8 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["serve", *argv]  # the chat is the default command
     args = _parser(prog).parse_args(argv)
+    if args.command == "serve" and args.workers < 1:
+        args.usage_error("--workers takes a number of processes, 1 or more")
     configure_process()
     if args.command == "ingest":
         from ingest import cli as ingest_cli
@@ -79,6 +92,8 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
         root = Assistant.from_settings(settings_of(args))
         if args.command == "ask":
             return _ask(root, args)
+        if args.command == "mcp":
+            return _mcp(root)
         return _serve(root, args)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -90,7 +105,7 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
 def settings_of(args: argparse.Namespace) -> Settings:
     """The settings of the environment with the command's flags over them: every part the root
     builds (the chat's link rules too) sees the address the chat is served on."""
-    flags = {name: getattr(args, name, None) for name in ("store", "llm", "host", "port")}
+    flags = {name: getattr(args, name, None) for name in ("store", "llm", "host", "port", "read_only")}
     return Settings.from_env(**flags)
 
 
@@ -104,9 +119,14 @@ def _ask(root: Assistant, args: argparse.Namespace) -> int:
 
 
 def _serve(root: Assistant, args: argparse.Namespace) -> int:
-    from assistant.interfaces.web import ChatPage, serve
+    from assistant.interfaces.server import serve
 
-    app = serve(ChatPage.of(root), root.settings, insecure=args.insecure)
-    print(f"The chat is at {app.local_url} (Ctrl+C stops it)", flush=True)
-    app.block_thread()
+    serve(root, insecure=args.insecure, workers=args.workers)
+    return 0
+
+
+def _mcp(root: Assistant) -> int:
+    from assistant.interfaces.mcp_server import build_mcp
+
+    build_mcp(root).run("stdio")  # stdout is the protocol's alone while it runs; logs go to stderr
     return 0

@@ -1,4 +1,4 @@
-"""The browser chat, built with Gradio: :func:`build_app` makes it, :func:`serve` runs it.
+"""The browser chat, built with Gradio: :func:`build_app` makes the page over :class:`ChatPage`.
 
 The page has three parts:
 
@@ -38,7 +38,7 @@ from assistant.answering.answerer import Answerer, Streaming
 from assistant.answering.conversation import clean_question
 from assistant.answering.wording import Messages
 from assistant.app import Assistant
-from assistant.core.errors import AssistantError, ConfigError, EmptyStoreError, InvalidQuestionError
+from assistant.core.errors import AssistantError, EmptyStoreError, InvalidQuestionError
 from assistant.core.library import Library, LinkOptions
 from assistant.core.records import (
     UNSUPPORTED,
@@ -50,7 +50,6 @@ from assistant.core.records import (
     Turn,
     source_line,
 )
-from assistant.core.settings import Settings
 from assistant.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -266,6 +265,7 @@ class ChatPage:
         links: LinkOptions,
         writers: Mapping[str, Callable[[], Answerer]] | None = None,
         warm: Callable[[], None] = lambda: None,
+        writable: bool = True,
     ) -> None:
         self.answerer = answerer
         self.store = store
@@ -275,6 +275,7 @@ class ChatPage:
         # chat model spec -> its (generated) answerer, made when first chosen
         self.writers = dict(writers or {})
         self.warm = warm  # loads what a first question needs, before the page is served
+        self.writable = writable  # False: the page adds and removes no article (read-only server)
 
     @classmethod
     def of(cls, root: Assistant) -> ChatPage:
@@ -286,7 +287,10 @@ class ChatPage:
         links = LinkOptions(timeout=settings.fetch_timeout, allow_private=private, feed_limit=FEED_LIMIT)
         specs = dict.fromkeys(s for s in (settings.llm, *root.chat_models.offered()) if s)
         writers = {spec: functools.partial(root.answerer_for, spec) for spec in specs}
-        return cls(root.extractive, root.store, root.messages, root.library, links, writers, root.warm)
+        return cls(
+            root.extractive, root.store, root.messages, root.library, links, writers, root.warm,
+            writable=not settings.read_only,
+        )  # fmt: skip
 
     def text(self, key: str) -> str:
         """The page's wording ``key`` (``prompts/extractive.yaml``, under ``ui``)."""
@@ -469,7 +473,7 @@ class ChatPage:
 
 
 def build_app(page: ChatPage) -> gr.Blocks:
-    """The chat page over ``page``'s handlers (not yet launched; see :func:`serve`)."""
+    """The chat page over ``page``'s handlers (served by :mod:`assistant.interfaces.server`)."""
     text = page.text
     suffixes = list(page.library.suffixes)
     private = {"api_visibility": "private"}
@@ -503,10 +507,10 @@ def build_app(page: ChatPage) -> gr.Blocks:
             with gr.Column(scale=3):
                 table = gr.HTML(elem_id="article-list")
                 selected = gr.CheckboxGroup(label="Ask about", elem_id="ask-about")
-                with gr.Row():
+                with gr.Row(visible=page.writable):
                     doomed = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
                     remove = gr.Button("Remove", variant="stop", elem_id="remove", scale=1)
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, visible=page.writable):
                 with gr.Tab("Upload a file"):
                     upload = gr.File(
                         label=" ".join(suffixes), file_types=suffixes, type="filepath",
@@ -532,11 +536,12 @@ def build_app(page: ChatPage) -> gr.Blocks:
         )
         switch.input(page.article_view, [switch, turns], view, **private)
         chatbot.clear(page.clear, None, [switch, view, turns], **private)
-        upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
-        paste.click(page.add_text, [title, body, selected], [title, body, status, *panel], **private)
-        fetch.click(page.add_link, [link, selected], [link, status, *panel], **private)
-        link.submit(page.add_link, [link, selected], [link, status, *panel], **private)
-        remove.click(page.remove, [doomed, selected], [status, *panel], **private)
+        if page.writable:
+            upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
+            paste.click(page.add_text, [title, body, selected], [title, body, status, *panel], **private)
+            fetch.click(page.add_link, [link, selected], [link, status, *panel], **private)
+            link.submit(page.add_link, [link, selected], [link, status, *panel], **private)
+            remove.click(page.remove, [doomed, selected], [status, *panel], **private)
         app.load(page.panel, None, panel, **private)
 
         def chat(message: str, history: list[str] | None = None) -> str:
@@ -555,31 +560,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def serve(page: ChatPage, settings: Settings, insecure: bool = False) -> gr.Blocks:
-    """Start serving the chat in the background and return the app (``app.local_url``;
-    ``app.block_thread()`` waits until Ctrl+C). Binds ``settings.host:settings.port``
-    (127.0.0.1:7860 unless told otherwise) and refuses a non-loopback address without users;
-    loads what a first question needs before it listens."""
-    host, port = settings.host, settings.port
-    auth = settings.auth_pairs()
-    if not is_loopback(host) and not auth and not insecure:
-        raise ConfigError(
-            f"refusing to serve on {host} without authentication: set ASSISTANT_AUTH=user:password "
-            "(or ASSISTANT_AUTH_FILE), or pass --insecure if the network is trusted"
-        )
-    page.warm()
-    app = build_app(page)
-    try:
-        app.launch(
-            server_name=host, server_port=port, share=False, auth=auth or None, show_error=False,
-            max_file_size=page.library.max_bytes, css=CSS, theme=THEME, quiet=True,
-            prevent_thread_lock=True,
-        )  # fmt: skip
-    except OSError as e:
-        raise ConfigError(
-            f"cannot serve on {host}:{port} (in use, or not an address of this machine): "
-            "choose another with --port/--host or GRADIO_SERVER_PORT/GRADIO_SERVER_NAME"
-        ) from e
-    return app
