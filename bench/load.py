@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -95,10 +95,36 @@ class LoadReport:
         )
 
 
-def run_load(url: str, clients: int, questions: int, timeout: float) -> LoadReport:
-    """Ask ``questions`` questions from each of ``clients`` concurrent clients; their report."""
+Asker = Callable[[str, float], str]  # (question, seconds left) -> the reply's text
+
+
+def gradio_asker(url: str) -> Asker:
+    """A client of the chat's Gradio queue (``/chat``), as ``gradio_client`` users call it."""
     from gradio_client import Client
 
+    client = Client(url, verbose=False)
+    return lambda question, left: client.submit(question, api_name="/chat").result(timeout=left)
+
+
+def api_asker(url: str) -> Asker:
+    """A client of the JSON API (``POST /api/answer``), as a script calls it with httpx."""
+    import httpx
+
+    client = httpx.Client(base_url=url)
+
+    def ask(question: str, left: float) -> str:
+        reply = client.post("api/answer", json={"question": question}, timeout=left)
+        reply.raise_for_status()
+        return reply.json()["text"]
+
+    return ask
+
+
+def run_load(
+    url: str, clients: int, questions: int, timeout: float, connect: Callable[[str], Asker]
+) -> LoadReport:
+    """Ask ``questions`` questions from each of ``clients`` concurrent clients made by ``connect``;
+    their report."""
     if not is_loopback(urlparse(url).hostname or ""):
         raise ValueError(f"{url} is not a loopback address: the load test only runs on this machine")
     if not (1 <= clients <= MAX_CLIENTS and 1 <= questions <= MAX_QUESTIONS):
@@ -114,7 +140,7 @@ def run_load(url: str, clients: int, questions: int, timeout: float) -> LoadRepo
 
     def one_client(number: int) -> None:
         try:
-            client = Client(url, verbose=False)
+            client = connect(url)
         except Exception as e:
             client, reason = None, f"client {number} could not connect: {type(e).__name__}: {e}"
         try:
@@ -130,7 +156,7 @@ def run_load(url: str, clients: int, questions: int, timeout: float) -> LoadRepo
             try:
                 if time.monotonic() >= deadline:
                     raise TimeoutError(f"not asked: the {timeout:g} s limit was reached")
-                reply = client.submit(question, api_name="/chat").result(timeout=deadline - time.monotonic())
+                reply = client(question, deadline - time.monotonic())
             except Exception as e:
                 fail(f"client {number}, {question!r}: {type(e).__name__}: {e}")
                 continue
@@ -158,8 +184,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(store: Path | None, log: Path, timeout: float = 300) -> Iterator[str]:
-    """The chat over ``store`` (a new one holding the sample article if None); its URL."""
+def served(store: Path | None, log: Path, workers: int = 1, timeout: float = 300) -> Iterator[str]:
+    """The chat over ``store`` (a new one holding the sample article if None), served by
+    ``workers`` processes; its URL."""
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHROMA_")}
         if store is None:
@@ -173,27 +200,28 @@ def served(store: Path | None, log: Path, timeout: float = 300) -> Iterator[str]
         port = _free_port()
         with log.open("w") as out:
             server = subprocess.Popen(
-                [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers)],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
-            _wait_for(port, server, timeout)
+            _wait_for(log, server, timeout)
             yield f"http://127.0.0.1:{port}/"
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
-def _wait_for(port: int, server: subprocess.Popen, timeout: float) -> None:
+def _wait_for(log: Path, server: subprocess.Popen, timeout: float) -> None:
+    """Wait until the server says where it is: then every worker can answer at full speed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"the chat server exited with {server.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"the chat server did not listen on port {port} within {timeout} s")
+            raise RuntimeError(f"the chat server exited with {server.returncode}: see {log}")
+        if " is at http" in log.read_text():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the chat server did not say it was ready within {timeout} s: see {log}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds for all questions")
     parser.add_argument("--url", help="a chat already served on this machine (default: serve one)")
     parser.add_argument("--store", type=Path, help="store to serve (default: a new one with the sample)")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving (default: 1)")
+    way = parser.add_mutually_exclusive_group()
+    way.add_argument("--api", action="store_true", help="ask through the JSON API, not the Gradio queue")
+    way.add_argument("--compare", action="store_true", help="ask through both, one after the other")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.questions <= MAX_QUESTIONS):
@@ -211,23 +243,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.url and not is_loopback(urlparse(args.url).hostname or ""):
         parser.error(f"{args.url} is not a loopback address: the load test only runs on this machine")
 
-    def load(url: str) -> LoadReport:
-        print(f"load: {args.clients} clients x {args.questions} questions against {url}", file=sys.stderr)
-        return run_load(url, args.clients, args.questions, args.timeout)
+    ways = {"gradio queue": gradio_asker, "json api": api_asker}
+    chosen = list(ways) if args.compare else ["json api" if args.api else "gradio queue"]
+
+    def load(url: str) -> dict[str, LoadReport]:
+        reports = {}
+        for way in chosen:
+            print(f"load: {args.clients} clients x {args.questions} questions, {way}, {url}", file=sys.stderr)
+            reports[way] = run_load(url, args.clients, args.questions, args.timeout, ways[way])
+        return reports
 
     if args.url:
-        report = load(args.url)
+        reports = load(args.url)
     else:
         log = Path(tempfile.gettempdir()) / f"load-server-{os.getpid()}.log"
         try:
-            with served(args.store, log) as url:
-                report = load(url)
+            with served(args.store, log, args.workers) as url:
+                reports = load(url)
         except (RuntimeError, subprocess.CalledProcessError) as e:
             print(f"error: {e}; the server's output is in {log}", file=sys.stderr)
             return 1
         log.unlink()
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.summary())
-    return 0 if not report.errors and not report.wrong else 1
+    if args.json:
+        print(json.dumps({way: r.as_dict() for way, r in reports.items()}, indent=2))
+    else:
+        for way, report in reports.items():
+            print(f"{way} ({args.workers} worker{'s' if args.workers > 1 else ''}): {report.summary()}")
+        if len(reports) == 2:
+            rates = [r.as_dict()["questions_per_second"] for r in reports.values()]
+            print(f"json api / gradio queue: {rates[1] / rates[0]:.2f}x the questions/s" if rates[0] else "")
+    return 0 if all(not r.errors and not r.wrong for r in reports.values()) else 1
 
 
 if __name__ == "__main__":

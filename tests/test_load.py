@@ -1,4 +1,5 @@
-"""The load script at a small size: 8 concurrent gradio_client clients x 5 questions each.
+"""The load script at a small size: 8 concurrent clients x 5 questions each, through the
+Gradio queue and through the JSON API of one server, and through the API of two workers.
 
 It runs as a user runs it (``python bench/load.py``): it ingests the sample article, serves
 the chat on a free loopback port, asks, checks every reply and stops the server. Its
@@ -30,13 +31,17 @@ def _load(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_8_clients_x_5_questions_all_answered_right(tmp_path: Path) -> None:
-    done = _load("--clients", "8", "--questions", "5", "--timeout", "600", "--json", tmp_path=tmp_path)
+@pytest.mark.parametrize(("way", "workers"), [("--compare", "1"), ("--api", "2")])
+def test_8_clients_x_5_questions_all_answered_right(way: str, workers: str, tmp_path: Path) -> None:
+    args = ("--clients", "8", "--questions", "5", "--timeout", "300", way, "--workers", workers, "--json")
+    done = _load(*args, tmp_path=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    figures = json.loads(done.stdout)
-    assert figures["asked"] == figures["answered"] == 40
-    assert figures["errors"] == 0 and figures["wrong"] == 0, figures
-    assert figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    reports = json.loads(done.stdout)
+    assert set(reports) == ({"gradio queue", "json api"} if way == "--compare" else {"json api"})
+    for name, figures in reports.items():
+        assert figures["asked"] == figures["answered"] == 40, name
+        assert figures["errors"] == 0 and figures["wrong"] == 0, (name, figures)
+        assert figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
 
 
 @pytest.mark.parametrize(
