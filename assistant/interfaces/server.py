@@ -49,6 +49,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 READY_DIR = "ASSISTANT_WORKERS_READY"  # where each worker leaves a file once it can answer (set by serve)
+BACKLOG = 2048  # connections waiting to be accepted
 API_PREFIXES = ("/api/", "/v1/", "/mcp")  # the routes for programs: bearer tokens, size limits
 MAX_JSON_BYTES = 1 << 20  # a request body of the API, but for an uploaded article
 
@@ -186,14 +187,15 @@ def check_exposure(settings: Settings, insecure: bool) -> None:
 
 
 def bind(settings: Settings) -> socket.socket:
-    """A socket listening on the settings' address, or a clear error."""
+    """A socket bound to the settings' address, or a clear error (a port a server listens on
+    is refused here, before anything loads). It listens only once the server can answer, so a
+    client that finds the port open is answered without waiting for the warm-up."""
     host, port = settings.host, settings.port
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
     except OSError as e:
         sock.close()
         raise ConfigError(
@@ -261,6 +263,7 @@ def serve(root: Assistant, insecure: bool = False, workers: int = 1) -> None:
     log = {"log_level": "warning", "access_log": False, "lifespan": "on", "timeout_graceful_shutdown": 5}
     if workers == 1:
         root.warm()
+        sock.listen(BACKLOG)
 
         def announce() -> None:
             print(f"The chat is at {url} (its API: {url}docs; Ctrl+C stops it)", flush=True)
@@ -275,6 +278,7 @@ def serve(root: Assistant, insecure: bool = False, workers: int = 1) -> None:
         waiting = (Path(ready), workers, f"The API is at {url}docs, {served}")
         threading.Thread(target=_announce_when_ready, args=waiting, daemon=True).start()
         app = "assistant.interfaces.server:_worker_app"
+        sock.listen(BACKLOG)  # connections wait in the backlog until a worker has warmed up
         Multiprocess(uvicorn.Config(app, factory=True, workers=workers, **log), sockets=[sock]).run()
 
 
