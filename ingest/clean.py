@@ -1,4 +1,5 @@
-"""Page boilerplate out, article text in: the rules that turn a saved news page into paragraphs.
+"""Page boilerplate out, article text in: the rules that turn a saved news page into paragraphs,
+and the character references ("&amp;", "&#163;") a plain text file carries over from the web.
 
 What goes: WordPress shortcodes (``[mc4wp_form id=""]``), photo and agency credits
 ("(Image Source ANI)", "(Photo: ...)", a trailing "(ANI)"), reporting credits ("(Reporting by
@@ -10,8 +11,10 @@ caption that is a full sentence included.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from html.entities import html5
 
 # [shortcode attr="..."], [/shortcode], [name_with_underscore], and WordPress' own tags.
 _SHORTCODE = re.compile(
@@ -56,6 +59,10 @@ _STAFF_CREDIT = re.compile(
 _SHARE_BUTTON = re.compile(r"\s*click to tweet\s*$", re.IGNORECASE)  # a blog's quote-sharing button
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _SPACES = re.compile(r"[^\S\n]+")
+# A character reference ended by its ";": "&#163;", "&#xA3;", "&pound;". HTML also reads a few
+# names without one ("&copy", "&not"), which in plain text would turn "Barnes&noble" into
+# "Barnes¬ble"; Markdown (CommonMark) reads none without one either.
+_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{0,31});")
 
 
 def normalise(text: str) -> str:
@@ -64,6 +71,20 @@ def normalise(text: str) -> str:
     return "".join(
         ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
     )
+
+
+def unescape_references(text: str) -> str:
+    """``text`` with each HTML character reference replaced by its character, once, as
+    :func:`html.unescape` reads it ("&#163;1.8m" -> "£1.8m", "AT&amp;T" -> "AT&T",
+    "&amp;amp;" -> "&amp;"); a bare "&" ("R&D") and an unknown name ("&nope;") stay as they are."""
+    return _REFERENCE.sub(_character, text)
+
+
+def _character(reference: re.Match[str]) -> str:
+    found = reference.group()
+    if found[1] != "#" and found[1:] not in html5:
+        return found
+    return html.unescape(found)
 
 
 def clean_paragraph(paragraph: str) -> str:

@@ -4,6 +4,11 @@ Folders are walked recursively (symlinks followed, each real folder once, so a l
 ends); ``.txt``, ``.md`` and ``.html`` files are read as UTF-8 (or UTF-16 with a byte order
 mark), with a cp1252 fallback for files that are not. Binary files, files that are not
 regular files and files over the size limit are refused with a reason.
+
+Character references ("&amp;", "&#163;") in plain text (a file, a pasted text, a text/plain
+page) are decoded here, as a web page's parser and a Markdown parser decode theirs, so every
+format stores "£1.8m" where its source wrote "&#163;1.8m", and the sentence offsets point into
+the decoded text.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.errors import IngestError
 from assistant.core.records import Metadata, Outcome, RawArticle
+from ingest.clean import unescape_references
 from ingest.html import read_html
 
 if TYPE_CHECKING:
@@ -223,13 +229,14 @@ def _binary_share(sample: bytes) -> float:
 
 
 def parse_text(text: str, source: str, kind: str, url: str | None = None) -> RawArticle:
-    """Split ``text`` of a kind (``text``, ``markdown``, ``html``) into a title and raw paragraphs."""
+    """Split ``text`` of a kind (``text``, ``markdown``, ``html``) into a title and raw paragraphs,
+    its character references decoded (once: "&amp;amp;" is "&amp;")."""
     if kind == "html":
         return read_html(text, source, url)
     if kind == "markdown":
         raw = read_markdown(text, source)
     else:
-        lines = _paragraph_lines(text)
+        lines = _paragraph_lines(unescape_references(text))
         if not lines:
             raise IngestError(f"{source}: no text found")
         raw = RawArticle(source, " ".join(lines[0].split()), tuple(lines[1:]))

@@ -14,6 +14,9 @@ regular expressions, which lose the boundaries between list items and quoted par
 - A front matter block (``---`` YAML or ``+++`` TOML, as Jekyll and Hugo write it) is not
   text; its ``title`` is the article's title. Otherwise the first block is the title, as a
   plain text file's first line is.
+- Character references ("&amp;", "&#163;") are decoded once: by the parser in the text, as
+  CommonMark says, and here in the front matter's title. In inline code and code blocks they
+  stay as written, as a Markdown page shows them there.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.errors import IngestError
 from assistant.core.records import RawArticle
+from ingest.clean import unescape_references
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -52,7 +56,7 @@ def read_markdown(text: str, source: str) -> RawArticle:
 def _front_title(front_matter: str) -> str:
     """The ``title`` of a front matter block, unquoted, or ""."""
     found = _FRONT_TITLE.search(front_matter)
-    return " ".join(found.group(1).strip("\"'").split()) if found else ""
+    return " ".join(unescape_references(found.group(1).strip("\"'")).split()) if found else ""
 
 
 def _block_texts(tokens: Sequence[Token]) -> Iterator[str]:

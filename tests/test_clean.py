@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.clean import clean_paragraph, normalise
+from ingest.clean import clean_paragraph, normalise, unescape_references
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,19 @@ def test_real_content_stays(line: str, kept: str) -> None:
 
 def test_normalise_drops_control_characters_and_keeps_newlines() -> None:
     assert normalise("a\x00b\r\nc\u200bd") == "ab\ncd"
+
+
+@pytest.mark.parametrize(
+    ("text", "decoded"),
+    [
+        ("a &#163;1.8m indecency fine", "a £1.8m indecency fine"),
+        ("AT&amp;T said &quot;no&quot;", 'AT&T said "no"'),
+        ("&#xA3;5 and &#X26; and &pound;6", "£5 and & and £6"),
+        ("&#150; a cp1252 dash, &#0; none", "– a cp1252 dash, \ufffd none"),  # as html.unescape reads them
+        ("&amp;amp; and &amp;#163;", "&amp; and &#163;"),  # once
+        ("R&D & more, Q&A;", "R&D & more, Q&A;"),  # a bare "&", an unknown name
+        ("Barnes&noble, &copy 2020, &notin; &notit;", "Barnes&noble, &copy 2020, ∉ &notit;"),  # ";" needed
+    ],
+)
+def test_character_references_are_decoded_and_nothing_else(text: str, decoded: str) -> None:
+    assert unescape_references(text) == decoded

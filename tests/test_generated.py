@@ -191,12 +191,22 @@ def test_an_empty_reply_leaves_the_extractive_answer(sample_settings, openai_env
     assert reply.mode == "extractive" and "returned nothing" in reply.note
 
 
-def test_a_reply_with_no_supported_sentence_keeps_its_claims(sample_settings, openai_env) -> None:
-    with ChatServer(write=lambda prompt: f"{INVENTED} [1]. It was raining [2].") as server:
+@pytest.mark.parametrize(
+    ("written", "count"),
+    [(f"{INVENTED} [1]. It was raining [2].", "2 sentences"), (f"{INVENTED} [1].", "1 sentence")],
+)
+def test_a_reply_with_no_supported_sentence_keeps_its_claims(
+    written: str, count: str, sample_settings, openai_env
+) -> None:
+    with ChatServer(write=lambda prompt: written) as server:
         openai_env(server.url)
         reply = openai_root(sample_settings).answer(QUESTION)
-    assert reply.mode == "extractive" and "None of the 2 sentences" in reply.note
-    assert [c.supported for c in reply.claims] == [False, False] and INVENTED not in reply.text
+    assert reply.mode == "extractive" and INVENTED not in reply.text
+    assert reply.note == (
+        f"None of what the language model openai:gpt-4o-mini wrote ({count}) is supported by the "
+        "sources it cites, so this answer is the articles' own sentences."
+    )
+    assert not any(c.supported for c in reply.claims) and len(reply.claims) == int(count[0])
 
 
 def test_bad_questions_and_stores_fail_as_the_extractive_answerer_does(
@@ -273,7 +283,7 @@ def test_the_local_model_answers_with_supported_sentences_only(sample_settings: 
     if reply.mode == "generated":
         assert_only_supported_shown(reply) and all(c.text in sentences for c in reply.citations)
     else:
-        assert "None of the" in reply.note and not any(c.supported for c in reply.claims)
+        assert "None of what" in reply.note and not any(c.supported for c in reply.claims)
     for claim in reply.claims:  # nothing the model made up is shown
         if not claim.supported:
             assert claim.reason and without_markers(claim.text) not in reply.text
@@ -291,6 +301,23 @@ def test_the_cli_gives_up_on_the_local_model_in_time_and_exits_0(sample_settings
     out = json.loads(done.stdout)
     assert out["mode"] == "extractive" and "local did not answer within 0.5 s" in out["note"]
     assert "USD 5 million" in out["text"] and "terminate" not in done.stderr
+
+
+# What a progress bar leaves on stderr: a carriage return, "42%|", its blocks, its rate.
+PROGRESS_BAR = re.compile(r"\r|\d%\||[▏▎▍▌▋▊▉█]|\d(?:it/s|s/it)\b")
+
+
+@pytest.mark.llm
+@pytest.mark.subprocess
+def test_asking_the_local_model_shows_no_library_progress_bar(sample_settings: Settings, tmp_path) -> None:
+    # A model cache of its own: the model is converted from its GGUF and the embedder exported,
+    # as on a first run, and both are loaded, as on every run.
+    env = {"ASSISTANT_MODEL_CACHE": str(tmp_path / "cache"), "ASSISTANT_LLM_TIMEOUT": "180"}
+    done = run_cli("assistant", "ask", QUESTION, "--llm", "local", store=sample_settings.store, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any((tmp_path / "cache").glob("smollm2-*/model.safetensors")), "converted in this run"
+    assert "Khalil Haqqani" in done.stdout
+    assert not PROGRESS_BAR.search(done.stderr), done.stderr[-2000:]
 
 
 def test_the_chat_streams_a_written_answer_then_sets_its_unsupported_sentences_apart(

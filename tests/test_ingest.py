@@ -1,5 +1,12 @@
-"""Ingest into a real Chroma store with the real model: idempotent, replacing, listing, removing."""
+"""Ingest into a real Chroma store with the real model: idempotent, replacing, listing, removing,
+decoding character references; what the CLI prints, and shows on a terminal."""
 
+import os
+import pty
+import re
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -17,7 +24,7 @@ from assistant.storage.store import (
     TITLE,
     Store,
 )
-from tests.conftest import SAMPLE, library, run_main
+from tests.conftest import ROOT, SAMPLE, child_env, library, run_cli, run_main
 from tests.store_checks import assert_consistent, write_articles
 
 
@@ -116,6 +123,43 @@ def test_folder_ingest_is_recursive_and_reads_md_and_html(settings: Settings, tm
     assert not any("alert" in t or "Home" in t for t in texts)
 
 
+def test_character_references_are_decoded_once_with_exact_offsets(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _write(
+        folder / "fine.txt",
+        "Ofcom fines AT&amp;T &#163;1.8m\n\nThe regulator imposed a &#163;1.8m indecency fine on AT&amp;T. "
+        "&quot;It was wrong,&quot; its chief said.\n\nR&D spending & staff were not cut. The filing "
+        "wrote &amp;amp; for an ampersand.\n",
+    )
+    _write(
+        folder / "fine.md",
+        '---\ntitle: "Ofcom &amp; the &#163;1.8m fine"\n---\n\nThe regulator fined AT&amp;T &#x26; its '
+        "partner &pound;1.8m. Code such as `&amp;` stays as written.\n",
+    )
+    _write(
+        folder / "fine.html",  # decoded by the page's parser, not a second time
+        "<html><body><h1>AT&amp;T fined &#163;1.8m</h1><p>The regulator fined AT&amp;T &#163;1.8m on "
+        "Monday. Its filing wrote &amp;amp; for an ampersand.</p></body></html>",
+    )
+    shelf = library(settings)
+    assert shelf.add_sources([folder]).count("added") == 3
+    assert shelf.add_text("Pasted &amp; fined", "A &#163;1.8m fine hit AT&amp;T on Monday.").status == "added"
+    store = Store(settings)
+    assert {a.title: store.article_text(a.article_id) for a in store.articles()} == {
+        "Ofcom fines AT&T £1.8m": 'The regulator imposed a £1.8m indecency fine on AT&T. "It was wrong," '
+        "its chief said.\n\nR&D spending & staff were not cut. The filing wrote &amp; for an ampersand.",
+        "Ofcom & the £1.8m fine": "The regulator fined AT&T & its partner £1.8m. Code such as &amp; stays "
+        "as written.",
+        "AT&T fined £1.8m": "The regulator fined AT&T £1.8m on Monday. Its filing wrote &amp; for an "
+        "ampersand.",
+        "Pasted & fined": "A £1.8m fine hit AT&T on Monday.",
+    }
+    stored = assert_consistent(settings)  # every sentence is its article's text[start:end]
+    sentences = {document for document, _ in stored["sentences"].values()}
+    assert "The regulator imposed a £1.8m indecency fine on AT&T." in sentences
+
+
 def _search_index_is_ready(folder: Path) -> bool:
     """The store's search index is saved for its current generation (no rebuild at the next question)."""
     store = Store(Settings.from_env(store=folder))
@@ -146,6 +190,59 @@ def test_cli_ingest_list_and_remove(tmp_path: Path) -> None:
     assert removed.returncode == 0 and article_id in removed.stdout
     assert "search index: 0 sentences" in removed.stderr and _search_index_is_ready(store)
     assert "no articles" in run_main("ingest", "--list", store=store).stdout
+
+
+@pytest.mark.subprocess
+def test_cli_messages_say_1_sentence_and_1_article(tmp_path: Path) -> None:
+    one = _write(tmp_path / "one.txt", "Harbour news\n\nThe ferry left at noon.\n")
+    store = tmp_path / "store"
+    added = run_cli("ingest", "--verbose", str(one), store=store)
+    assert added.returncode == 0, added.stderr
+    assert f"added  {one} (1 sentence)\n" in added.stdout
+    assert "committed 1 article (1 in this run so far)\n" in added.stderr
+    assert "search index: 1 sentence in " in added.stderr
+    assert run_main("ingest", "--quiet", str(SAMPLE), store=store).returncode == 0
+    listed = run_main("ingest", "--list", store=store).stdout.splitlines()
+    (harbour,) = [line for line in listed if "Harbour news" in line]
+    (taliban,) = [line for line in listed if "US to engage" in line]
+    assert " 1 sentence  Harbour news" in harbour and " 25 sentences  US to engage" in taliban
+    assert harbour.index("Harbour news") == taliban.index("US to engage")  # the titles line up
+    assert "1 sentences" not in added.stdout + added.stderr + "\n".join(listed)
+
+
+def _ingest_on_a_terminal(*args: str, store: Path, **env: str) -> tuple[int, str]:
+    """``python -m ingest ARGS`` with its stderr on a terminal (a pty), as a user runs it: its
+    exit code and what it wrote on stderr."""
+    ours, theirs = pty.openpty()
+    termios.tcsetwinsize(theirs, (24, 100))  # a new pty is 0 columns wide: a bar would be empty
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest", *args], cwd=ROOT, env=child_env(store, **env),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=theirs,
+    )  # fmt: skip
+    os.close(theirs)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(ours, 65536)
+        except OSError:  # EIO: the child has closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(ours)
+    return process.wait(timeout=300), written.decode("utf-8", "replace")
+
+
+@pytest.mark.subprocess
+def test_cli_ingest_on_a_terminal_shows_its_own_progress_bar_and_no_other(tmp_path: Path) -> None:
+    # A model cache of its own: the embedder is exported and loaded with transformers, whose
+    # "Loading weights" bar would show here.
+    cache = str(tmp_path / "cache")
+    code, stderr = _ingest_on_a_terminal(str(SAMPLE), store=tmp_path / "store", ASSISTANT_MODEL_CACHE=cache)
+    assert code == 0, stderr
+    assert re.search(r"ingest: 25 sentences \[\d\d:\d\d", stderr), stderr
+    bars = [part for part in re.split(r"[\r\n]+", stderr) if re.search(r"\d%\||it/s|s/it|\[\d\d:\d\d", part)]
+    assert bars and all(bar.startswith("ingest: ") for bar in bars), stderr
 
 
 def test_store_flag_overrides_the_environment(tmp_path: Path) -> None:

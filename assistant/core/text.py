@@ -1,7 +1,9 @@
-"""Words of a text as search and ranking see them: lower-cased, stop words out, stemmed.
+"""Words of a text as search and ranking see them (lower-cased, stop words out, stemmed), and
+a count with its noun as messages write it.
 
 One tokenizer serves the BM25 index, the ranking features and follow-up resolution, so a
-question and a sentence are always compared on the same terms.
+question and a sentence are always compared on the same terms. One :func:`plural` serves
+every message that counts something, so none of them says "1 sentences".
 """
 
 from __future__ import annotations
@@ -49,3 +51,9 @@ def content_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` without stop words, in order (repeats kept)."""
     kept = [w for w in words(text) if w not in STOPWORDS]
     return _STEMMER.stemWords(kept)
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and the form of ``noun`` (a regular one) that agrees with it: "1 sentence",
+    "0 sentences", "12,000 sentences"."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"

@@ -31,6 +31,7 @@ from assistant.answering.citing import citation
 from assistant.answering.policy import NEAR_DUPLICATE, Cite
 from assistant.answering.wording import read_prompt
 from assistant.core.records import Answer, Citation, Claim, Short
+from assistant.core.text import plural
 from assistant.generation.providers import Writer
 from assistant.generation.verify import MARKER, Verifier
 from assistant.storage.corpus import Corpus
@@ -190,7 +191,9 @@ class GeneratedAnswerer:
             if claim.supported:
                 kept.setdefault(_plain(claim.text), claim)  # a sentence the model repeats is shown once
         if not kept:
-            return self.fallback(trace, "unsupported", claims=claims, count=len(claims))
+            return self.fallback(
+                trace, "unsupported", claims=claims, sentences=plural(len(claims), "sentence")
+            )
         shown: dict[int, int] = {}  # source number -> number of the shown citation
         for claim in kept.values():
             for n in claim.citations:

@@ -132,9 +132,18 @@ def _convert(gguf: Path, target: Path) -> None:
 
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import modeling_gguf_pytorch_utils as gguf_reading
+    from transformers.utils import logging as transformers_logging
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # transformers dequantises a GGUF under a plain tqdm bar, the one bar of its own that its
+    # progress-bar switch (HF_HUB_DISABLE_PROGRESS_BARS, set by configure_process) does not
+    # reach; for this one read it is given transformers' tqdm, which obeys the switch.
+    own_bar, gguf_reading.tqdm = gguf_reading.tqdm, transformers_logging.tqdm
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    finally:
+        gguf_reading.tqdm = own_bar
     # A model read from a GGUF refuses save_pretrained(); its weights are plain dense tensors,
     # so a model built from the same config without the quantisation entry takes them.
     config = loaded.config.to_dict()

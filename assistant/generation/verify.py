@@ -31,7 +31,7 @@ import sentencex
 from assistant.answering.entities import EntityTagger
 from assistant.answering.names import mentions
 from assistant.core.records import Claim
-from assistant.core.text import content_terms, words
+from assistant.core.text import content_terms, plural, words
 from assistant.storage.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -189,7 +189,7 @@ class Verifier:
             return False, "cites no source"
         unknown = [n for n in cited if not 1 <= n <= len(sources)]
         if unknown:
-            return False, f"cites [{unknown[0]}], which is not one of the {len(sources)} sources"
+            return False, f"cites [{unknown[0]}], but the model was given {plural(len(sources), 'source')}"
         claim = without_markers(sentence)
         texts = [sources[n - 1] for n in cited]
         reason = (
