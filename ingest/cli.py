@@ -14,6 +14,7 @@ from assistant.core.errors import AssistantError
 from assistant.core.library import LinkOptions
 from assistant.core.records import Outcome
 from assistant.core.settings import Settings, configure_process
+from assistant.core.text import plural
 from assistant.storage.store import Store
 
 
@@ -127,8 +128,8 @@ def _ingest(
     else:
         for o in report.outcomes:
             if o.status in ("added", "updated", "skipped", "failed") or o.detail:
-                plural = "" if o.sentences == 1 else "s"
-                extra = f" ({o.sentences} sentence{plural})" if o.sentences and o.status != "failed" else ""
+                counted = o.sentences and o.status != "failed"
+                extra = f" ({plural(o.sentences, 'sentence')})" if counted else ""
                 reason = f": {o.detail}" if o.detail else ""
                 print(f"{o.status:>9}  {o.source}{extra}{reason}")
         print(report.summary())
@@ -173,15 +174,17 @@ def _show(sources: list[str], links: LinkOptions, as_json: bool) -> int:
 def _list(store: Store, settings: Settings, as_json: bool) -> int:
     articles = store.articles()
     if as_json:
-        print(json.dumps([a.to_dict() for a in articles], indent=2, ensure_ascii=False))
+        print(json.dumps([{**a.to_dict(), "source": a.source} for a in articles], indent=2, ensure_ascii=False))
         return 0
     if not articles:
         print(f"no articles in {settings.store_label}: add some with `python -m ingest PATH`")
         return 0
     width = max(len(a.article_id) for a in articles)
-    for a in articles:
+    counts = [plural(a.sentence_count, "sentence") for a in articles]
+    count_width = max(len(count) for count in counts)
+    for a, count in zip(articles, counts, strict=True):
         where = f" ({a.byline})" if a.byline else ""
-        print(f"{a.article_id:<{width}}  {a.sentence_count:>5} sentences  {a.title}{where}  [{a.source}]")
+        print(f"{a.article_id:<{width}}  {count:>{count_width}}  {a.title}{where}  [{a.source}]")
     return 0
 
 
@@ -214,7 +217,7 @@ def _prepare_search(settings: Settings, quiet: bool) -> None:
         return
     if not quiet:
         elapsed = time.perf_counter() - started
-        print(f"search index: {sentences:,} sentences in {elapsed:.1f} s", file=sys.stderr)
+        print(f"search index: {plural(sentences, 'sentence')} in {elapsed:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,25 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
 from assistant.core.errors import IngestError
-from assistant.core.library import DEFAULT_LINKS, LinkOptions
-from assistant.core.records import Article, IngestReport, Outcome, RawArticle, Sentence, Status
+from assistant.core.library import DEFAULT_LINKS, Follow, LinkOptions
+from assistant.core.records import (
+    Article,
+    IngestProgress,
+    IngestReport,
+    Outcome,
+    RawArticle,
+    Sentence,
+    Status,
+)
 from assistant.core.settings import Settings
+from assistant.core.text import plural
 from assistant.storage.embedder import Embedder, EmbeddingProcess
 from assistant.storage.store import Known, Store
 from ingest.loader import MAX_BYTES, SUFFIXES, find_files, is_link, pasted_article, read_article, read_link
@@ -43,7 +52,9 @@ class _Writer:
     reads, splits and writes the batches before, so the cores never wait for Chroma. A short
     one (under one batch) embeds here rather than start a process."""
 
-    def __init__(self, store: Store, settings: Settings, embedder: Callable[[], Embedder], progress) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, embedder: Callable[[], Embedder], progress: _Progress
+    ) -> None:
         self._store = store
         self._settings = settings
         self._embedder = embedder  # this process's embedder, for a short ingest
@@ -85,7 +96,7 @@ class _Writer:
 
     def _write(self, batch: list[tuple[Article, Sentence]], embeddings: np.ndarray) -> None:
         self._store.write_sentences(batch, embeddings)
-        self._progress.update(len(batch))
+        self._progress.embedded(len(batch))
         for article, _ in batch:
             self._unwritten[article.article_id] -= 1
         whole = [a for a, left in self._unwritten.items() if left == 0]
@@ -93,7 +104,7 @@ class _Writer:
         for article_id in whole:
             del self._unwritten[article_id]
         self.committed += len(whole)
-        log.info("committed %d articles (%d in this run so far)", len(whole), self.committed)
+        log.info("committed %s (%d in this run so far)", plural(len(whole), "article"), self.committed)
 
     def finish(self) -> None:
         """Embed, write and commit everything queued."""
@@ -111,10 +122,36 @@ class _Writer:
             self._worker.close()
 
 
-def _progress_bar(show: bool):
-    from tqdm.auto import tqdm
+class _Progress:
+    """How far the ingest has got: drawn as a bar on stderr when shown, and told to ``follow``."""
 
-    return tqdm(desc="ingest", unit=" sentences", disable=not show, smoothing=0.1)
+    def __init__(self, show: bool, follow: Follow | None) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(desc="ingest", unit=" sentences", disable=not show, smoothing=0.1)
+        self._follow = follow
+        self._now = IngestProgress(0, 0)
+
+    def read(self, item: RawArticle | Outcome) -> None:
+        """One more article read (or failed to read)."""
+        name = item.title if isinstance(item, RawArticle) else item.source
+        self._tell(IngestProgress(self._now.read + 1, self._now.sentences, name))
+
+    def embedded(self, count: int) -> None:
+        """``count`` more sentences embedded and stored."""
+        self._bar.update(count)
+        self._tell(replace(self._now, sentences=self._now.sentences + count))
+
+    def articles(self, count: int) -> None:
+        self._bar.set_postfix(articles=count, refresh=False)
+
+    def _tell(self, now: IngestProgress) -> None:
+        self._now = now
+        if self._follow is not None:
+            self._follow(now)
+
+    def close(self) -> None:
+        self._bar.close()
 
 
 def _failed(source: str, error: IngestError, *names: str) -> Outcome:
@@ -123,6 +160,14 @@ def _failed(source: str, error: IngestError, *names: str) -> Outcome:
     for name in (source, *names):
         reason = reason.removeprefix(f"{name}: ")
     return Outcome(source, "failed", reason)
+
+
+def _counted(raws: Iterable[RawArticle | Outcome], progress: _Progress) -> Iterator[RawArticle | Outcome]:
+    """The raw articles, each counted as read when it is (reading is lazy: a feed's pages are
+    fetched as they are taken)."""
+    for raw in raws:
+        progress.read(raw)
+        yield raw
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -213,16 +258,20 @@ class Library:
         self._settings = settings
         self._embedder = embedder
 
-    def add(self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False) -> IngestReport:
-        """Store raw articles (or pass through outcomes already decided) and report each one."""
+    def add(
+        self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False, follow: Follow | None = None
+    ) -> IngestReport:
+        """Store raw articles (or pass through outcomes already decided) and report each one;
+        ``show_progress`` draws a bar on stderr, ``follow`` is told how far it has got."""
         store = self._store
         outcomes: list[Outcome] = []
-        with _progress_bar(show_progress) as bar:
-            writer = _Writer(store, self._settings, self._embedder, bar)
+        progress = _Progress(show_progress, follow)
+        try:
+            writer = _Writer(store, self._settings, self._embedder, progress)
             try:
-                for chunk in _chunks(raws, LOOKUP_ARTICLES):
+                for chunk in _chunks(_counted(raws, progress), LOOKUP_ARTICLES):
                     outcomes += _ingest_chunk(chunk, store, writer)
-                    bar.set_postfix(articles=len(outcomes), refresh=False)
+                    progress.articles(len(outcomes))
                 writer.finish()
             except BrokenProcessPool as e:
                 raise IngestError(
@@ -232,30 +281,40 @@ class Library:
                 ) from e
             finally:
                 writer.close()
+        finally:
+            progress.close()
         return IngestReport(tuple(outcomes))
 
     def add_sources(
-        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS, show_progress: bool = False
+        self,
+        sources: Iterable[Path | str],
+        links: LinkOptions = DEFAULT_LINKS,
+        show_progress: bool = False,
+        follow: Follow | None = None,
     ) -> IngestReport:
         """Ingest files, folders (recursively), web pages and feeds: each added, updated,
         unchanged, skipped or failed."""
-        return self.add(_read_inputs(list(sources), links), show_progress)
+        return self.add(_read_inputs(list(sources), links), show_progress, follow)
 
-    def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:
+    def add_file(
+        self, path: Path, source: str, show_progress: bool = False, follow: Follow | None = None
+    ) -> Outcome:
         """Ingest one file (an upload) under the name ``source``, read as the CLI reads files."""
         try:
             raw: RawArticle | Outcome = read_article(Path(path), source)
         except IngestError as e:
             raw = _failed(source, e)
-        return self.add([raw], show_progress).outcomes[0]
+        return self.add([raw], show_progress, follow).outcomes[0]
 
-    def add_text(self, title: str, text: str, show_progress: bool = False) -> Outcome:
+    def add_text(
+        self, title: str, text: str, show_progress: bool = False, follow: Follow | None = None
+    ) -> Outcome:
         """Ingest pasted text under its title (source ``pasted:<title>``)."""
         try:
             raw: RawArticle | Outcome = pasted_article(title, text)
         except IngestError as e:
             raw = Outcome(f"pasted:{title}", "failed", str(e))
-        return self.add([raw], show_progress).outcomes[0]
+        return self.add([raw], show_progress, follow).outcomes[0]
 
 
 def preview(sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS) -> Iterator[Article | Outcome]:

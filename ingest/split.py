@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 import sentencex
 
 from assistant.core.errors import IngestError
-from assistant.core.records import Article, RawArticle, Sentence
+from assistant.core.records import Article, RawArticle, Sentence, file_name
 from ingest.clean import clean_paragraphs, normalise
 
 PARAGRAPH_BREAK = "\n\n"
@@ -99,5 +100,5 @@ def build_article(raw: RawArticle) -> Article:
         text=text,
         sentences=tuple(sentences),
         content_hash=digest,
-        meta=raw.meta,
+        meta=replace(raw.meta, file=file_name(raw.source)),  # as the store gives it back
     )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from assistant.app import Assistant
+from assistant.core.records import Answer
 from assistant.core.settings import Settings
 from ingest.loader import MAX_BYTES
 from tests.api_support import served_api
@@ -152,7 +153,8 @@ def test_an_empty_store_is_503_and_a_read_only_server_adds_and_removes_nothing(t
         )
         assert "read-only" in _error(httpx.delete(f"{url}api/articles/anything"), 403)
         assert httpx.get(f"{url}api/health").json()["read_only"] is True
-        assert _chat_triggers(url) == {"question", "chat", "cited-articles"}  # no add or remove
+        reading = {"question", "chat", "cited-articles", "article-view", "examples"}
+        assert _chat_triggers(url) == reading  # nothing that adds or removes
     assert root.store.articles() == []
 
 
@@ -180,3 +182,14 @@ def test_an_exposed_server_adds_no_link_into_its_own_network(tmp_path: Path, new
         refused = httpx.post(f"{url}api/articles", json={"url": news_server}, headers=bearer, timeout=60)
         assert "private or local address" in _error(refused, 422)
         assert httpx.get(f"{url}api/articles", headers=bearer).json() == []
+
+
+def test_no_server_path_reaches_a_program_only_the_file_name(url: str) -> None:
+    folder = str(SAMPLE.parent)
+    listed = httpx.get(f"{url}api/articles")
+    answered = httpx.post(f"{url}api/answer", json={"question": QUESTION}, timeout=60)
+    assert folder not in listed.text and folder not in answered.text
+    [article] = listed.json()
+    assert "source" not in article and article["file"] == SAMPLE.name and article["url"] is None
+    assert {c["file"] for c in answered.json()["citations"]} == {SAMPLE.name}
+    assert f"· {SAMPLE.name}" in Answer.from_dict(answered.json()).as_text()

@@ -4,7 +4,10 @@ Chromium comes from ``apt-get install -y chromium`` (``.ci/run`` installs it); P
 never downloads a browser here. Each test leaves a screenshot in its temp folder.
 """
 
+import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,61 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert library(settings).add_sources([SAMPLE]).count("added") == 1
     with served_chat(settings.store, folder) as served:
         yield served
+
+
+@pytest.fixture
+def gated_feed() -> Iterator[tuple[str, threading.Event]]:
+    """A feed of three articles on 127.0.0.1 whose third page is sent only once the event is
+    set: (the feed's address, the event)."""
+    release = threading.Event()
+    towns = ("Arlen", "Brisk", "Corrow")
+    pages = {
+        f"/{n}.html": (
+            f"{town} market report",
+            f"The {town} market opened on Monday with {n * 12} stalls.\n\n"
+            f"Traders in {town} sold apples, cheese and bread until the evening.\n\n"
+            f"The {town} council plans a second market day in spring.",
+        )
+        for n, town in enumerate(towns, 1)
+    }
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path == "/feed.rss":
+                items = "".join(
+                    f"<item><title>{t}</title><link>{base}{p}</link></item>" for p, (t, _) in pages.items()
+                )
+                body = f'<rss version="2.0"><channel><title>Gated</title>{items}</channel></rss>'
+                kind = "application/rss+xml"
+            elif self.path in pages:
+                if self.path == "/3.html":
+                    release.wait(timeout=90)
+                title, text = pages[self.path]
+                paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+                body = (
+                    f"<html><head><title>{title}</title></head>"
+                    f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+                )
+                kind = "text/html; charset=utf-8"
+            else:
+                self.send_error(404)
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/feed.rss", release
+    release.set()
+    server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +208,8 @@ def test_an_article_uploaded_in_the_page_can_be_asked_about_and_removed(page: Pa
     expect(page.locator("#panel-status")).to_contain_text(
         f"Added “{DAM_TITLE}” (3 sentences)", timeout=60_000
     )
-    expect(page.locator("#article-list")).to_contain_text("upload:veltra-dam.txt")
+    expect(page.locator("#article-list")).to_contain_text("veltra-dam.txt")
+    expect(page.locator("#article-list")).not_to_contain_text("upload:")
     expect(page.locator("#ask-about").get_by_label(DAM_TITLE)).to_be_checked()
     ask(page, "When was the Veltra dam completed?")
     expect(page.locator("#chat .reply .citation").last).to_contain_text(f"[1] {DAM_TITLE}")
@@ -194,7 +253,70 @@ def test_an_article_with_scripts_is_cited_as_text_and_runs_nothing(page: Page, d
     expect(view).to_contain_text("${alert(1)}")
     expect(page.locator("#article-list")).to_contain_text(BRIDGE_TITLE)
     for part in ("#chat", "#article-view", "#article-list", "#ask-about", "#panel-status"):
-        assert page.locator(f"{part} script, {part} img, {part} a[href]").count() == 0, part
+        assert page.locator(f"{part} script, {part} img").count() == 0, part
+        links = page.locator(f"{part} a[href]").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert all(link.startswith("#cite-") for link in links), links  # only the citations' own
     page.wait_for_timeout(500)  # give an injected handler the time to fire
     assert page.evaluate("window.__pwned") is False
     assert dialogs == []
+
+
+def test_a_citation_opens_its_sentence_and_names_the_file_not_its_path(page: Page) -> None:
+    ask(page, QUESTION)
+    ask(page, "What reward is on his head?")
+    first = page.locator("#chat .reply").first
+    citations = first.locator(".citation")
+    expect(citations.first).to_contain_text(SAMPLE.name)
+    assert str(SAMPLE.parent) not in page.content()
+    last = citations.count()
+    first.locator(f'a[href="#cite-0-{last}"]').click()  # the first reply's last citation
+    mark = page.locator(f'#article-view mark.cited[data-n="{last}"]')
+    expect(mark).to_have_count(1)
+    expect(page.locator("#article-view mark.cited")).to_have_count(last)  # that reply's marks
+    scroller = page.locator("#article-view .article-scroll")
+    expect(scroller).to_have_attribute("data-focus", str(last))
+    page.wait_for_function(
+        "n => { const b = document.querySelector('#article-view .article-scroll');"
+        " const m = b.querySelector(`mark.cited[data-n='${n}']`);"
+        " return m.offsetTop >= b.scrollTop"
+        " && m.offsetTop + m.offsetHeight <= b.scrollTop + b.clientHeight; }",
+        arg=last,
+    )  # scrolled to it
+
+
+def test_examples_come_from_the_articles_in_the_store(page: Page) -> None:
+    examples = page.locator("#examples")
+    expect(examples).to_contain_text("Who is Khalil Haqqani?")  # the sample is in the store
+    title = "Skye ferry timetable"
+    paste(page, title, "The ferry to Skye left at noon with forty cars.\n\nIt came back in the evening.")
+    example = examples.get_by_text(title)
+    expect(example).to_have_count(1)
+    example.click()
+    box = page.locator("#question textarea")
+    expect(box).to_have_value(re.compile(re.escape(title)))  # the example, in the question box
+    box.press("Enter")
+    expect(page.locator("#chat .reply .citation").last).to_contain_text(title, timeout=REPLY_TIMEOUT)
+
+
+def test_the_conversation_downloads_as_markdown(page: Page) -> None:
+    download = page.locator("#download")
+    expect(download).to_be_hidden()
+    ask(page, QUESTION)
+    expect(download).to_be_visible()
+    with page.expect_download() as got:
+        download.click()
+    text = Path(got.value.path()).read_text(encoding="utf-8")
+    assert f"**Q:** {QUESTION}" in text and f"({SAMPLE.name})" in text and "Sources:" in text
+
+
+def test_adding_a_feed_shows_how_far_it_has_got(page: Page, gated_feed: tuple[str, threading.Event]) -> None:
+    feed, release = gated_feed
+    page.get_by_role("tab", name="Add from a link").click()
+    page.locator("#link-url textarea, #link-url input").first.fill(feed)
+    page.locator("#link-add").click()
+    status = page.locator("#panel-status")
+    expect(status).to_contain_text("Adding… 2 articles read", timeout=60_000)  # the third is held back
+    release.set()
+    expect(status).to_contain_text("From the feed: 3 added", timeout=60_000)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.subprocess
 def test_ask_prints_the_answer_and_numbered_citations(sample_settings: Settings) -> None:
     done = run_cli("assistant", "ask", "Who is Khalil Haqqani?", store=sample_settings.store)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no library's progress bar, log line or warning
     assert "[1]" in done.stdout
     answer, sources = done.stdout.split("\nSources:\n")
     assert "Khalil Haqqani" in answer.split("[1]")[0]
@@ -39,8 +40,9 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     first = reply["citations"][0]
     assert set(first) == {
         "text", "article_id", "title", "sentence_index", "start", "end", "score", "site", "published", "url",
-        "field",
+        "file", "field",
     }  # fmt: skip
+    assert first["file"] == "us-taliban-evacuation.txt" and first["url"] is None  # never the server's path
     assert "USD 5 million" in first["text"]
     text = Store(sample_settings).article_text(first["article_id"])
     assert text[first["start"] : first["end"]] == first["text"]

@@ -101,10 +101,23 @@ def test_a_turn_with_the_earlier_answers_given_works_out_only_itself(
         reply = answerer.answer(question, turns)
         assert asked == [question]
         turns.append(Turn(question, reply))
-    reasons = [t.answer.reason for t in turns]
-    walked = turns[: reasons.index("nothing_more")]  # a walk through the article, then "that is all"
+    ended = [not t.answer.citations for t in turns]
+    walked = turns[: ended.index(True)]  # a walk through the article, then "that is all"
     shown = [c.sentence_index for t in walked for c in t.answer.citations]
     assert len(shown) > 10 and len(shown) == len(set(shown))
+    assert all(ended[len(walked) :])  # asked again, it stays at the end: never starts over
+    end = turns[-1].answer
+    assert not end.abstained and "That is all" in end.text  # the end of the article, not a decline
+
+
+def test_more_after_questions_shows_only_what_no_turn_showed(sample_root: Assistant) -> None:
+    answerer = sample_root.extractive
+    turns: list[Turn] = []
+    for question in ["Who is Khalil Haqqani?", "What reward is on his head?", "Tell me more", "Tell me more"]:
+        turns.append(Turn(question, answerer.answer(question, turns)))
+    asked = {c.sentence_index for t in turns[:2] for c in t.answer.citations}
+    more = [c.sentence_index for t in turns[2:] for c in t.answer.citations]
+    assert turns[-1].answer.citations and len(more) == len(set(more)) and not asked & set(more)
 
 
 def test_earlier_questions_given_as_text_are_each_answered_once(

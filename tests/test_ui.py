@@ -15,7 +15,7 @@ from assistant.answering.wording import Messages
 from assistant.core.settings import Settings
 from assistant.interfaces.web import ChatPage, safe_file_name
 from ingest.loader import MAX_BYTES
-from tests.conftest import CHROMA_VARS, ROOT, free_port, library, make_root
+from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, library, make_root
 from tests.ui_support import (
     BRIDGE_TEXT,
     BRIDGE_TITLE,
@@ -29,8 +29,24 @@ from tests.ui_support import (
 )
 
 # The only markup the page's own rendering produces; anything else came from an article.
-OWN_TAGS = {"div", "p", "b", "s", "span", "mark", "sup", "h3", "table", "thead", "tbody", "tr", "th", "td"}
-OWN_ATTRIBUTES = {"class", "data-n"}
+OWN_TAGS = {
+    "div",
+    "p",
+    "b",
+    "s",
+    "span",
+    "mark",
+    "sup",
+    "h3",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+}
+OWN_ATTRIBUTES = {"class", "data-n", "data-focus", "href", "target", "rel"}
 
 
 class Fragment(HTMLParser):
@@ -114,6 +130,44 @@ def test_reply_cites_sentences_and_the_view_highlights_them(sample_settings: Set
     assert switch["visible"] is False and switch["value"] == first.article_id
 
 
+def test_sources_show_the_file_name_and_open_the_sentence_never_the_servers_path(
+    sample_settings: Settings,
+) -> None:
+    page = chat_page(sample_settings)
+    _, history, _, view, turns = page.respond(QUESTION, [], all_ids(page))
+    _, history, _, view, turns = page.respond(
+        "What reward is on his head?", history, all_ids(page), None, turns
+    )
+    shown = [history[-1]["content"], view, page.panel()[0], history[1]["content"]]
+    assert all(str(SAMPLE.parent) not in markup for markup in shown)
+    assert all(SAMPLE.name in markup for markup in shown)
+    answer = turns[0].answer
+    assert f'href="#cite-0-{len(answer.citations)}"' in history[1]["content"]  # turn 0, its last citation
+    switch, opened = page.open_citation(turns, gr.EventData(None, {"turn": 0, "n": len(answer.citations)}))
+    last = answer.citations[-1]
+    assert Fragment(opened).marks == {str(n): c.text for n, c in answer.numbered()}  # that turn's marks
+    assert f'data-focus="{len(answer.citations)}"' in opened and switch["value"] == last.article_id
+    for stale in ({"turn": 5, "n": 1}, {"turn": 0, "n": 99}, {"turn": "0", "n": 1}, {}):
+        assert page.open_citation(turns, gr.EventData(None, stale)) == (gr.skip(), gr.skip())
+
+
+def test_examples_are_questions_about_the_articles_the_store_holds(
+    settings: Settings, sample_settings: Settings
+) -> None:
+    page = chat_page(settings)
+    assert page.panel()[3].raw_samples == []  # an empty store: nothing to ask about
+    page.add_text(DAM_TITLE, DAM_TEXT, [])
+    *_, examples = page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
+    asked = [q for [q] in examples.raw_samples]
+    assert len(asked) == 2 and all(DAM_TITLE in q or VALLEY_TITLE in q for q in asked)
+    for question in asked:  # each example is answered from the article it names
+        answer = page.respond(question, [], all_ids(page))[4][-1].answer
+        title = DAM_TITLE if DAM_TITLE in question else VALLEY_TITLE
+        assert answer.citations and {c.title for c in answer.citations} == {title}
+    sample = [q for [q] in chat_page(sample_settings).panel()[3].raw_samples]
+    assert "Who is Khalil Haqqani?" in sample and all(DAM_TITLE not in q for q in sample)
+
+
 def test_follow_up_questions_use_the_conversation(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
     _, history, _, _, turns = page.respond(QUESTION, [], all_ids(page))
@@ -157,7 +211,7 @@ def test_errors_are_notices_in_the_chat_and_change_nothing(
 
 def test_an_article_with_markup_is_shown_as_text(settings: Settings) -> None:
     page = chat_page(settings)
-    title_box, text_box, status, table, selected, _ = page.add_text(BRIDGE_TITLE, BRIDGE_TEXT, [])
+    title_box, text_box, status, table, selected, *_ = page.add_text(BRIDGE_TITLE, BRIDGE_TEXT, [])
     assert (title_box, text_box) == ("", "")
     assert f"Added “{BRIDGE_TITLE}”" in assert_only_own_markup(status).text
     assert BRIDGE_TITLE in assert_only_own_markup(table).text
@@ -193,12 +247,12 @@ def test_uploads_are_ingested_under_their_sanitised_name(settings: Settings, tmp
     page = chat_page(settings)
     upload = tmp_path / "..\\..\\veltra-dam.txt"  # a Windows-style path in the name
     upload.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n")
-    box, status, table, selected, doomed = page.add_file(str(upload), [])
+    box, status, table, selected, doomed, _ = page.add_file(str(upload), [])
     assert box is None
     assert f"Added “{DAM_TITLE}” (3 sentences)" in Fragment(status).text
     [article] = page.store.articles()
     assert article.source == "upload:veltra-dam.txt"
-    assert "upload:veltra-dam.txt" in Fragment(table).text
+    assert "veltra-dam.txt" in Fragment(table).text and "upload:" not in table
     assert selected["value"] == [article.article_id]
     assert doomed["choices"] == [(DAM_TITLE, article.article_id)]
     upload.write_text(f"{DAM_TITLE}\n\n{DAM_TEXT}\n\nIt was renovated in 2015.\n")
@@ -250,11 +304,12 @@ def test_removing_an_article_updates_the_panel(settings: Settings) -> None:
     page.add_text(DAM_TITLE, DAM_TEXT, [])
     page.add_text(VALLEY_TITLE, VALLEY_TEXT, [])
     dam, valley = all_ids(page)
-    status, table, selected, doomed = page.remove(dam, [dam, valley])
+    status, table, selected, doomed, examples = page.remove(dam, [dam, valley])
     assert f"Removed “{DAM_TITLE}”" in Fragment(status).text
     assert DAM_TITLE not in Fragment(table).text
     assert selected["value"] == [valley]
     assert doomed["choices"] == [(VALLEY_TITLE, valley)]
+    assert [DAM_TITLE in q for [q] in examples.raw_samples] == [False]  # the removed one is offered no more
     assert all_ids(page) == [valley]
     citations = page.respond("When was the Veltra dam completed?", [], [valley])[4][-1].answer.citations
     assert {c.article_id for c in citations} <= {valley}
@@ -356,7 +411,7 @@ def test_refuses_a_public_address_without_auth(sample_settings: Settings) -> Non
 
 def test_an_article_is_added_from_a_link(settings: Settings, news_server: str) -> None:
     page = chat_page(settings)
-    box, status, _, selected, _ = page.add_link(news_server, [])
+    box, status, _, selected, *_ = page.add_link(news_server, [])
     assert box == "" and f"Added “{DAM_TITLE}”" in Fragment(status).text
     [article] = page.store.articles()
     assert article.source == news_server and article.meta.url == news_server
@@ -386,3 +441,35 @@ def test_an_exposed_chat_refuses_links_into_its_own_network(
     allowed = exposed.with_overrides(allow_private_links=True)
     page = ChatPage.of(make_root(allowed))
     assert f"Added “{DAM_TITLE}”" in Fragment(page.add_link(news_server, [])[1]).text
+
+
+def test_adding_shows_how_far_it_has_got_then_its_outcome(settings: Settings) -> None:
+    page = chat_page(settings)
+    add_text = page.followed(page.add_text, 2, 7)
+    shown = list(add_text(DAM_TITLE, DAM_TEXT, []))
+    *going, done = shown
+    progress = [Fragment(step[2]).text for step in going]
+    assert progress and all(len(step) == 7 for step in going)
+    assert progress[0] == f"Adding… 1 article read (the last: {DAM_TITLE}), 0 sentences stored"
+    assert progress[-1] == f"Adding… 1 article read (the last: {DAM_TITLE}), 3 sentences stored"
+    assert all(value == gr.skip() for step in going for k, value in enumerate(step) if k != 2)
+    assert f"Added “{DAM_TITLE}” (3 sentences)" in Fragment(done[2]).text
+    with pytest.raises(TypeError):  # a handler's own error reaches the page's request
+        list(page.followed(page.add_text, 2, 7)(DAM_TITLE))
+
+
+def test_the_conversation_downloads_as_markdown_with_its_sources(sample_settings: Settings) -> None:
+    page = chat_page(sample_settings)
+    assert page.export([]).visible is False  # nothing to download before the first question
+    *_, turns = page.respond(QUESTION, [], all_ids(page))
+    *_, turns = page.respond("How much is the reward on his head?", [], all_ids(page), None, turns)
+    *_, turns = page.respond("What is the capital of Peru?", [], all_ids(page), None, turns)
+    download = page.export(turns)
+    assert download.visible and download.value["orig_name"] == "conversation.md"
+    text = Path(download.value["path"]).read_text(encoding="utf-8")
+    first = turns[0].answer.citations[0]
+    assert text.startswith("# Article assistant\n") and f"**Q:** {QUESTION}" in text
+    assert f"1. “{first.text}” — *{first.title}*, sentence {first.sentence_index + 1} ({SAMPLE.name})" in text
+    assert "**USD 5 million**" in text and "\\[1\\]" in text  # the short answer; markers as written
+    assert turns[2].answer.abstained and turns[2].answer.text in text
+    assert str(SAMPLE.parent) not in text

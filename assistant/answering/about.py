@@ -21,12 +21,13 @@ METADATA = ("published", "author", "site")
 
 def summary(corpus: Corpus, number: int, shown: Collection[int], messages: Messages) -> Answer:
     """The best sentences of article ``number`` not yet ``shown`` (rows), in article order:
-    a summary when nothing was shown, "more" after it."""
+    a summary when nothing was shown, "more" after it; once all are shown, a message that the
+    article has nothing more (it cites nothing, and declines nothing)."""
     rows = corpus.rows_of_article(number)
     order = [row for row in summary_order(corpus, rows) if row not in shown]
     if not order:
         title = corpus.sentences[int(rows[0])].title
-        return Answer(text=messages.about["summary_done"].format(title=title), reason="nothing_more")
+        return Answer(text=messages.about["summary_done"].format(title=title))  # the end, not a decline
     picked = sorted(order[: summary_size(len(rows))])
     return compose([citation(corpus, row, 1.0) for row in picked])
 
@@ -50,6 +51,6 @@ def metadata(kind: str, corpus: Corpus, number: int, messages: Messages) -> Answ
     s = corpus.sentences[first]
     cited = Citation(
         text=value, article_id=s.article_id, title=s.title, sentence_index=-1, start=0, end=0, score=1.0,
-        site=meta.site, published=meta.published, url=meta.url, field=kind,
+        site=meta.site, published=meta.published, url=meta.url, file=meta.file, field=kind,
     )  # fmt: skip
     return Answer(text=f"{messages.about[kind].format(title=s.title, value=value)} [1]", citations=(cited,))

@@ -205,20 +205,24 @@ class ExtractiveAnswerer:
         turns: Sequence[Turn], corpus: Corpus, chosen: tuple[str, ...] | None
     ) -> tuple[int | None, set[int]]:
         """For "tell me more": the article the conversation is about and the rows of it already
-        shown, by the summary and the "more" turns just before (a sentence no longer in the
-        store, its article removed or changed since, counts as not shown)."""
+        shown, by every turn back to the last one about another article (a sentence no longer
+        in the store, its article removed or changed since, counts as not shown). A "more"
+        that found nothing left cites nothing and is passed over, so asking again does not
+        start the article over."""
         number, shown = None, set()
         for turn in reversed(turns):  # walk back through the turns about this article
+            if turn.answer is not None and not turn.answer.citations and _leans_on_earlier(turn.question):
+                continue
             article = _cited_article(turn, corpus, chosen)
             if article is None or (number is not None and article != number):
                 break
             number = article
             rows = (
-                corpus.row_of_sentence(c.article_id, c.sentence_index, c.text) for c in turn.answer.citations
+                corpus.row_of_sentence(c.article_id, c.sentence_index, c.text)
+                for c in turn.answer.citations
+                if c.article_id == corpus.article_ids[article]
             )
             shown |= {row for row in rows if row is not None}
-            if not _leans_on_earlier(turn.question):
-                break
         return number, shown
 
 

@@ -24,6 +24,7 @@ def citation(corpus: Corpus, row: int, score: float) -> Citation:
         site=meta.site,
         published=meta.published,
         url=meta.url,
+        file=meta.file,
     )
 
 

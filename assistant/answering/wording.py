@@ -8,6 +8,7 @@ package finds them from any working directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from assistant.core.records import Reason
+from assistant.core.records import ArticleInfo, Reason
 
 
 def read_prompt(name: str) -> dict[str, Any]:
@@ -38,7 +39,9 @@ class Messages:
     near_miss: str  # the best sentence answers another question; {reason} says how
     sources_heading: str
     about: MappingProxyType  # key -> wording of answers about a whole article ({title}, {value})
-    examples: tuple[str, ...]  # example questions about the sample article
+    sample_title: str  # the sample article's title: its example questions are offered while it is there
+    sample_questions: tuple[str, ...]
+    about_article: tuple[str, ...]  # example questions about any article, from its title ({title})
     ui: MappingProxyType  # key -> the chat page's wording
 
     @classmethod
@@ -51,9 +54,23 @@ class Messages:
             near_miss=data["near_miss"],
             sources_heading=data["sources_heading"],
             about=MappingProxyType({key: data[key] for key in _ABOUT}),
-            examples=tuple(data["examples"]),
+            sample_title=data["examples"]["sample"],
+            sample_questions=tuple(data["examples"]["questions"]),
+            about_article=tuple(data["examples"]["about_article"]),
             ui=MappingProxyType(dict(data["ui"])),
         )
+
+    def examples(self, articles: Sequence[ArticleInfo], limit: int = 6) -> tuple[str, ...]:
+        """Example questions about the store's ``articles``: the sample article's questions
+        while it is there, then one about each of the newest others (the last added first,
+        then by publication date), each from its title. None for an empty store."""
+        sample = any(a.title == self.sample_title for a in articles)
+        others = [a for a in articles if a.title != self.sample_title]
+        newest = sorted(others, key=lambda a: (a.added or "", a.meta.published or ""), reverse=True)
+        forms = self.about_article
+        about = [forms[k % len(forms)].format(title=a.title) for k, a in enumerate(newest)]
+        picked = [*self.sample_questions[: limit // 2 if about else limit], *about] if sample else about
+        return tuple(picked[:limit])
 
     def declined(self, reason: Reason, detail: str = "") -> str:
         """What the answer to a searched question says when it abstains for ``reason``

@@ -8,12 +8,14 @@ in through the same code as ``python -m ingest``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from assistant.core.records import IngestReport, Outcome, RawArticle
+from assistant.core.records import IngestProgress, IngestReport, Outcome, RawArticle
+
+Follow = Callable[[IngestProgress], None]  # told how far an ingest has got, each time it gets further
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +38,31 @@ class Library(Protocol):
     suffixes: tuple[str, ...]  # the file types it reads, for an upload's file chooser
     max_bytes: int  # the largest file it takes
 
-    def add(self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False) -> IngestReport:
-        """Store articles already read; one outcome per input, in order."""
+    def add(
+        self, raws: Iterable[RawArticle | Outcome], show_progress: bool = False, follow: Follow | None = None
+    ) -> IngestReport:
+        """Store articles already read; one outcome per input, in order. ``show_progress``
+        draws a progress bar on stderr; ``follow`` is told how far it has got as it goes."""
         ...
 
     def add_sources(
-        self, sources: Iterable[Path | str], links: LinkOptions = DEFAULT_LINKS, show_progress: bool = False
+        self,
+        sources: Iterable[Path | str],
+        links: LinkOptions = DEFAULT_LINKS,
+        show_progress: bool = False,
+        follow: Follow | None = None,
     ) -> IngestReport:
         """Ingest files, folders and web addresses, as ``python -m ingest SOURCE...`` does."""
         ...
 
-    def add_file(self, path: Path, source: str, show_progress: bool = False) -> Outcome:
+    def add_file(
+        self, path: Path, source: str, show_progress: bool = False, follow: Follow | None = None
+    ) -> Outcome:
         """Ingest one file (an upload) under the name ``source``."""
         ...
 
-    def add_text(self, title: str, text: str, show_progress: bool = False) -> Outcome:
+    def add_text(
+        self, title: str, text: str, show_progress: bool = False, follow: Follow | None = None
+    ) -> Outcome:
         """Ingest pasted text under its title."""
         ...

@@ -7,8 +7,10 @@ handed to a caller can never be changed behind the store's back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 
@@ -21,6 +23,18 @@ class Metadata:
     author: str | None = None
     site: str | None = None  # the site or publication's name, "The Hindu"
     language: str | None = None  # an ISO 639-1 code, "en"
+    file: str | None = None  # the name of the file it was read from, never its folder: "harbour.txt"
+
+
+def file_name(source: str) -> str | None:
+    """The name, without its folder, of the file an article was read from (a path or an
+    upload, ``upload:NAME``); None for a link, pasted text or any other ``scheme:`` source.
+    What a reader is shown instead of the server's path."""
+    if source.startswith("upload:"):
+        return source.removeprefix("upload:")
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", source):  # two letters at least: not a drive, C:\\
+        return None
+    return PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
 
 
 def byline(site: str | None, published: str | None) -> str:
@@ -76,11 +90,18 @@ class ArticleInfo:
     sentence_count: int
     content_hash: str
     meta: Metadata = Metadata()
+    added: str | None = None  # when this version was stored (ISO 8601, UTC); None in older stores
 
     def to_dict(self) -> dict:
-        """The article as plain JSON-ready data, its metadata beside its other fields."""
-        data = {k: v for k, v in asdict(self).items() if k != "meta"}
+        """The article as plain JSON-ready data, its metadata beside its other fields; its
+        ``source`` left out (a path on the server: readers get ``file`` or ``url``)."""
+        data = {k: v for k, v in asdict(self).items() if k not in ("meta", "source")}
         return {**data, **asdict(self.meta)}
+
+    @property
+    def origin(self) -> str:
+        """Where a reader can find it: its web address, else its file name, else ""."""
+        return self.meta.url or self.meta.file or ""
 
     @property
     def byline(self) -> str:
@@ -108,6 +129,7 @@ class Citation:
     site: str | None = None
     published: str | None = None
     url: str | None = None
+    file: str | None = None  # the article's file name (not its path), for an article read from a file
     field: str | None = None  # set when the citation quotes the article's metadata, not a sentence
 
     def to_dict(self) -> dict:
@@ -118,6 +140,11 @@ class Citation:
     def byline(self) -> str:
         """Site and date when known: "The Hindu, 2021-08-27"."""
         return byline(self.site, self.published)
+
+    @property
+    def origin(self) -> str:
+        """Where a reader can open the article: its web address, else its file name, else ""."""
+        return self.url or self.file or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +185,6 @@ Reason = Literal[
     "no_terms",  # the question holds no word to search for
     "weak_evidence",  # no sentence answers it with enough confidence
     "near_miss",  # the closest sentence answers another question (another person, place, figure, role)
-    "nothing_more",  # "tell me more" about an article that has nothing left to show
     "not_stated",  # the page does not say when it was published, who wrote it or which site ran it
 ]
 
@@ -193,9 +219,10 @@ class Answer:
         """The short answer (through ``bold``), the answer, then one source line per citation
         (a cited sentence's text is in the answer already, so it is not repeated); a generated
         answer's unsupported sentences apart, and why it fell back, if it did."""
+        listed = [source_line(n, c) for n, c in self.numbered()]
+        sources = ["", f"{heading}:", *listed] if listed else []
         lines = [self.text] if self.abstained else [
-            *([bold(self.short.text), ""] if self.short else []),
-            self.text, "", f"{heading}:", *(source_line(n, c) for n, c in self.numbered()),
+            *([bold(self.short.text), ""] if self.short else []), self.text, *sources,
         ]  # fmt: skip
         rejected = self.rejected()
         if rejected:
@@ -257,14 +284,15 @@ class Turn:
 
 def source_line(n: int, citation: Citation) -> str:
     """The compact source of citation ``[n]``: article title, site and date, sentence number
-    (or the metadata field it quotes)."""
+    (or the metadata field it quotes), and where to open it (address or file name)."""
     where = f" ({citation.byline})" if citation.byline else ""
     place = (
         f"{citation.field} (the page's own metadata)"
         if citation.field
-        else (f"sentence {citation.sentence_index + 1}")
+        else f"sentence {citation.sentence_index + 1}"
     )
-    return f"[{n}] {citation.title}{where}, {place}"
+    origin = f" · {citation.origin}" if citation.origin else ""
+    return f"[{n}] {citation.title}{where}, {place}{origin}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]
@@ -281,6 +309,16 @@ class Outcome:
     article_id: str = ""
     title: str = ""
     sentences: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestProgress:
+    """How far an ingest has got: the articles read so far (files, pages, a feed's items) and the
+    last one's name, and the sentences embedded and stored."""
+
+    read: int
+    sentences: int
+    current: str = ""
 
 
 @dataclass(frozen=True, slots=True)

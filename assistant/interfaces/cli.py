@@ -2,6 +2,7 @@
 
     article-assistant ingest data/articles          # = python -m ingest
     article-assistant ask "Who is Khalil Haqqani?" [--json] [--history "earlier question"]
+    article-assistant chat [--article ID] [--llm SPEC]   # a conversation in the terminal
     article-assistant serve [--host 127.0.0.1] [--port 7860]   # the default command
     article-assistant mcp [--read-only]             # the MCP server over stdio, for agents
     article-assistant eval FILE                     # = python -m assistant.eval
@@ -24,7 +25,7 @@ from assistant.core.settings import Settings, configure_process
 if TYPE_CHECKING:
     from assistant.app import Assistant
 
-COMMANDS = ("ingest", "ask", "serve", "mcp", "eval")
+COMMANDS = ("ingest", "ask", "chat", "serve", "mcp", "eval")
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -41,11 +42,15 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--history", action="append", default=[], metavar="QUESTION",
                      help="an earlier question of the conversation (repeat, oldest first)")  # fmt: skip
-    ask.add_argument("--article", action="append", metavar="ID", help="only search this article (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument("--llm", metavar="SPEC",
-                     help="a chat model to write the answer, each sentence checked against its sources: "
-                     "local, ollama:llama3.2, openai:gpt-4o-mini... (default: $ASSISTANT_LLM)")  # fmt: skip
+    chat = commands.add_parser("chat", help="a conversation in the terminal, with follow-ups and /commands")
+    for command in (ask, chat):
+        command.add_argument("--article", action="append", metavar="ID",
+                             help="only search this article (repeatable)")  # fmt: skip
+        command.add_argument("--llm", metavar="SPEC",
+                             help="a chat model to write the answer, each sentence checked against its "
+                             "sources: local, ollama:llama3.2, openai:gpt-4o-mini... "
+                             "(default: $ASSISTANT_LLM)")  # fmt: skip
     serve = commands.add_parser(
         "serve", help="serve the browser chat, the JSON API, the OpenAI-compatible endpoint and MCP (default)"
     )
@@ -62,7 +67,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     mcp.add_argument("--read-only", action="store_true", default=None,
                      help="add and remove no article ($ASSISTANT_READ_ONLY)")  # fmt: skip
     evaluation.add_arguments(commands.add_parser("eval", help="score the answers on a question set"))
-    for command in (ask, serve, mcp):
+    for command in (ask, chat, serve, mcp):
         command.add_argument(
             "--store", type=Path, help="store folder (default: $ASSISTANT_STORE or vectorstore/)"
         )
@@ -92,6 +97,10 @@ def main(argv: list[str] | None = None, prog: str = "article-assistant") -> int:
         root = Assistant.from_settings(settings_of(args))
         if args.command == "ask":
             return _ask(root, args)
+        if args.command == "chat":
+            from assistant.interfaces.terminal import chat
+
+            return chat(root, args.article)
         if args.command == "mcp":
             return _mcp(root)
         return _serve(root, args)

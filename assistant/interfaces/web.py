@@ -27,8 +27,12 @@ import functools
 import html
 import ipaddress
 import logging
+import queue
 import re
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +43,20 @@ from assistant.answering.conversation import clean_question
 from assistant.answering.wording import Messages
 from assistant.app import Assistant
 from assistant.core.errors import AssistantError, EmptyStoreError, InvalidQuestionError
-from assistant.core.library import Library, LinkOptions
+from assistant.core.library import Follow, Library, LinkOptions
 from assistant.core.records import (
     UNSUPPORTED,
     Answer,
     ArticleInfo,
     Citation,
+    IngestProgress,
     Outcome,
     Short,
     Turn,
     source_line,
 )
+from assistant.core.text import plural
+from assistant.interfaces.transcript import transcript
 from assistant.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,22 +65,33 @@ ChatHistory = list[dict[str, Any]]  # Gradio chat messages: {"role": ..., "conte
 
 QUOTED = ""  # the answer choice that quotes the articles' sentences (no chat model writes)
 FEED_LIMIT = 20  # a feed added from the page brings at most its 20 newest articles
-# Ingest progress on the page: Gradio follows the pipeline's tqdm bar (a no-op outside a request).
-PROGRESS = gr.Progress(track_tqdm=True)
 # System fonts only: the page loads nothing from outside this server.
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
 )
 
-# Scroll the article view so that the first highlighted sentence is in sight, on every update.
-SCROLL_TO_FIRST_CITATION = """
+# Scroll the article view so that the focused (else the first) highlighted sentence is in
+# sight, on every update; and a click on a citation's link in the chat ("#cite-TURN-N")
+# opens that sentence of its article here (the view's "click" event, with the turn and n).
+ARTICLE_VIEW_JS = """
 const scroll = () => {
   const box = element.querySelector('.article-scroll');
-  const first = box && box.querySelector('mark.cited');
-  if (first) box.scrollTop = Math.max(0, first.offsetTop - 24);
+  if (!box) return;
+  const focus = box.dataset.focus;
+  const chosen = focus && box.querySelector(`mark.cited[data-n="${focus}"]`);
+  const mark = chosen || box.querySelector('mark.cited');
+  if (mark) box.scrollTop = Math.max(0, mark.offsetTop - 24);
 };
 watch('value', scroll);
 scroll();
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('#chat a[href^="#cite-"]');
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const [turn, n] = link.getAttribute('href').slice(6).split('-').map(Number);
+  trigger('click', {turn: turn, n: n});
+}, true);
 """
 
 CSS = """
@@ -142,24 +160,37 @@ def notice_html(message: str) -> str:
     return f'<p class="notice">⚠ {html.escape(message)}</p>'
 
 
-def reply_html(answer: Answer, messages: Messages) -> str:
+def reply_html(answer: Answer, messages: Messages, turn: int = 0) -> str:
     """A chat reply: the short answer, the answer with its [n] markers, a source line per
-    citation; a generated answer's unsupported sentences apart, and its note."""
+    citation; a generated answer's unsupported sentences apart, and its note. ``turn`` is the
+    reply's place in the conversation: a citation links to its sentence in the article view
+    (``#cite-TURN-N``), and to the article's web address when it has one."""
     extra = _rejected_html(answer)
     if answer.abstained:
         return (
             f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
             f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p>{extra}</div>'
         )
-    sources = "".join(
-        f'<p class="citation">{html.escape(source_line(n, c))}</p>' for n, c in answer.numbered()
+    sources = "".join(f'<p class="citation">{_citation_html(turn, n, c)}</p>' for n, c in answer.numbered())
+    cited = (
+        f'<div class="cited"><p class="cited-heading">{html.escape(messages.sources_heading)}</p>'
+        f"{sources}</div>"
+        if sources
+        else ""
     )
     short = f'<p class="short"><b>{html.escape(answer.short.text)}</b></p>' if answer.short else ""
-    return (
-        f'<div class="reply">{short}<p class="answer">{html.escape(answer.text)}</p>'
-        f'<div class="cited"><p class="cited-heading">{html.escape(messages.sources_heading)}</p>'
-        f"{sources}</div>{extra}</div>"
-    )
+    return f'<div class="reply">{short}<p class="answer">{html.escape(answer.text)}</p>{cited}{extra}</div>'
+
+
+def _citation_html(turn: int, n: int, c: Citation) -> str:
+    """A source line: opens the sentence in the article view; its address links to the page."""
+    line = html.escape(source_line(n, replace(c, url=None, file=None)))
+    opened = f'<a class="open-cite" href="#cite-{turn}-{n}">{line}</a>'
+    if c.url and c.url.startswith(("https://", "http://")):
+        address = html.escape(c.url, quote=True)
+        link = f'<a class="origin" href="{address}" target="_blank" rel="noopener noreferrer">{address}</a>'
+        return f"{opened} · {link}"
+    return f"{opened} · {html.escape(c.file)}" if c.file else opened
 
 
 def _rejected_html(answer: Answer) -> str:
@@ -189,6 +220,7 @@ def article_html(
     marks: Sequence[tuple[int, Citation]],
     messages: Messages,
     short: Short | None = None,
+    focus: int | None = None,
 ) -> str:
     """The article's cleaned text with the cited sentences highlighted, each with its [n], and
     the short answer in bold inside its sentence."""
@@ -207,17 +239,25 @@ def article_html(
         position = c.end
     parts.append(html.escape(text[position:]))
     warning = notice_html(messages.ui["article_changed"]) if changed else ""
+    at = f' data-focus="{focus}"' if focus else ""
     return (
         f'<div class="article-head"><h3>{html.escape(info.title)}</h3>'
         f'<p class="meta">{html.escape(_meta_line(info))}</p></div>'
-        f'{warning}<div class="article-scroll"><div class="article-text">{"".join(parts)}</div></div>'
+        f'{warning}<div class="article-scroll"{at}>'
+        f'<div class="article-text">{"".join(parts)}</div></div>'
     )
 
 
 def _meta_line(info: ArticleInfo) -> str:
-    """Site, date, author, sentence count and source of an article, the ones known."""
+    """Site, date, author, sentence count and where it is from (address or file name), the ones known."""
     author = f"by {info.meta.author}" if info.meta.author else ""
-    parts = (info.meta.site, info.meta.published, author, f"{info.sentence_count} sentences", info.source)
+    parts = (
+        info.meta.site,
+        info.meta.published,
+        author,
+        plural(info.sentence_count, "sentence"),
+        info.origin,
+    )
     return " · ".join(part for part in parts if part)
 
 
@@ -228,13 +268,20 @@ def articles_html(articles: Sequence[ArticleInfo], messages: Messages) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(a.title)}</td><td>{html.escape(a.meta.site or '')}</td>"
         f'<td class="date">{html.escape(a.meta.published or "")}</td><td class="num">{a.sentence_count}</td>'
-        f'<td class="src">{html.escape(a.source)}</td></tr>'
+        f'<td class="src">{html.escape(a.origin)}</td></tr>'
         for a in articles
     )
     return (
         "<table><thead><tr><th>Title</th><th>Site</th><th>Published</th><th>Sentences</th><th>Source</th>"
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def progress_html(now: IngestProgress) -> str:
+    """How far adding articles has got, while it goes on."""
+    current = f" (the last: {now.current})" if now.current else ""
+    done = f"Adding… {plural(now.read, 'article')} read{current}, {plural(now.sentences, 'sentence')} stored"
+    return f'<p class="progress">{html.escape(done)}</p>'
 
 
 def status_html(message: str) -> str:
@@ -364,15 +411,36 @@ class ChatPage:
     def _settled(self, asked: ChatHistory, turns: list[Turn]) -> tuple:
         """The outputs once the answer is final: the reply, its first cited article, the turns."""
         answer = turns[-1].answer
-        history = [*asked, {"role": "assistant", "content": reply_html(answer, self.messages)}]
-        cited = {c.article_id: c.title for c in answer.citations}  # in marker order
-        first = next(iter(cited), None)
-        switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=first, visible=len(cited) > 1)
-        return "", history, switch, self.article_view(first, turns), turns
+        reply = reply_html(answer, self.messages, turn=len(turns) - 1)
+        history = [*asked, {"role": "assistant", "content": reply}]
+        return "", history, *self._shown(turns, len(turns) - 1), turns
 
-    def article_view(self, article_id: str | None, turns: Sequence[Turn] | None) -> str:
+    def _shown(self, turns: Sequence[Turn], turn: int, n: int | None = None) -> tuple:
+        """(cited-article switch, article view) for the answer of ``turns[turn]``: the article of
+        its citation ``n`` scrolled to it, else its first cited article."""
+        answer = turns[turn].answer
+        cited = {c.article_id: c.title for c in answer.citations}  # in marker order
+        chosen = answer.citations[n - 1].article_id if n else next(iter(cited), None)
+        switch = gr.update(choices=[(t, i) for i, t in cited.items()], value=chosen, visible=len(cited) > 1)
+        return switch, self.article_view(chosen, turns[: turn + 1], focus=n)
+
+    def open_citation(self, turns: Sequence[Turn] | None, event: gr.EventData) -> tuple:
+        """A click on citation [n] of reply ``turn`` in the chat: (cited-article switch, article
+        view) at that sentence. A stale click (the chat was cleared since) changes nothing."""
+        data = getattr(event, "_data", None) or {}
+        turn, n = data.get("turn"), data.get("n")
+        turns = list(turns or ())
+        valid = isinstance(turn, int) and isinstance(n, int) and 0 <= turn < len(turns)
+        if not valid or not 1 <= n <= len(turns[turn].answer.citations):
+            return gr.skip(), gr.skip()
+        return self._shown(turns, turn, n)
+
+    def article_view(
+        self, article_id: str | None, turns: Sequence[Turn] | None, focus: int | None = None
+    ) -> str:
         """The article view for one article the last answer cites, its cited sentences
-        highlighted (a citation of the page's metadata marks no sentence)."""
+        highlighted (a citation of the page's metadata marks no sentence), scrolled to citation
+        ``focus`` when given."""
         answer = turns[-1].answer if turns else None
         if article_id is None or answer is None:
             return f"<p>{html.escape(self.text('no_citations'))}</p>"
@@ -380,7 +448,17 @@ class ChatPage:
         if info is None or text is None:
             return notice_html(self.text("article_gone"))
         marks = [(n, c) for n, c in answer.numbered() if c.article_id == article_id and not c.field]
-        return article_html(info, text, marks, self.messages, answer.short)
+        return article_html(info, text, marks, self.messages, answer.short, focus)
+
+    def export(self, turns: Sequence[Turn] | None) -> Any:
+        """The download of the conversation as Markdown (a file of its own for each version);
+        hidden while there is no conversation."""
+        if not turns:
+            return gr.DownloadButton(value=None, visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
+        path = folder / "conversation.md"
+        path.write_text(transcript(turns, self.text("title")), encoding="utf-8")
+        return gr.DownloadButton(value=str(path), visible=True)
 
     def clear(self) -> tuple:
         """Clearing the chat: (cited-article switch, article view, no turns)."""
@@ -390,7 +468,8 @@ class ChatPage:
     # -- articles panel ----------------------------------------------------------------------
 
     def panel(self, selected: Sequence[str] | None = None, added: Sequence[str] = ()) -> tuple:
-        """(article table, "ask about" choice, article to remove) for the store as it is now.
+        """(article table, "ask about" choice, article to remove, example questions) for the
+        store as it is now.
 
         ``selected`` None chooses every article; else the choice keeps the still existing
         ones of ``selected`` plus ``added``.
@@ -403,28 +482,25 @@ class ChatPage:
             articles_html(articles, self.messages),
             gr.update(choices=choices, value=[i for i in ids if i in keep]),
             gr.update(choices=choices, value=None),
+            gr.Dataset(samples=[[q] for q in self.messages.examples(articles)]),
         )
 
-    def add_file(self, path: str, selected: Sequence[str], progress: gr.Progress = PROGRESS) -> tuple:
+    def add_file(self, path: str, selected: Sequence[str], follow: Follow | None = None) -> tuple:
         """Upload handler: (upload box, status, *panel)."""
         name = safe_file_name(Path(path).name)
-        progress(0, desc=f"Adding {name}")
-        outcome = self.library.add_file(Path(path), f"upload:{name}", show_progress=True)
+        outcome = self.library.add_file(Path(path), f"upload:{name}", follow=follow)
         if outcome.status == "failed":
             return None, notice_html(f"{name}: {outcome.detail}"), *self.panel(selected)
         return None, *self._added(outcome, selected)
 
-    def add_text(
-        self, title: str, text: str, selected: Sequence[str], progress: gr.Progress = PROGRESS
-    ) -> tuple:
+    def add_text(self, title: str, text: str, selected: Sequence[str], follow: Follow | None = None) -> tuple:
         """Paste handler: (title box, text box, status, *panel); on error the boxes keep their text."""
-        progress(0, desc=f"Adding {title}")
-        outcome = self.library.add_text(title, text, show_progress=True)
+        outcome = self.library.add_text(title, text, follow=follow)
         if outcome.status == "failed":
             return gr.skip(), gr.skip(), notice_html(outcome.detail), *self.panel(selected)
         return "", "", *self._added(outcome, selected)
 
-    def add_link(self, url: str, selected: Sequence[str], progress: gr.Progress = PROGRESS) -> tuple:
+    def add_link(self, url: str, selected: Sequence[str], follow: Follow | None = None) -> tuple:
         """Link handler: (link box, status, *panel); a page, a PDF, or a feed's newest articles.
         On error the box keeps the link."""
         url = (url or "").strip()
@@ -434,8 +510,7 @@ class ChatPage:
                 notice_html("paste the address of a web page, a PDF or a feed"),
                 *self.panel(selected),
             )
-        progress(0, desc=f"Fetching {url}")
-        report = self.library.add_sources([url], self.links, show_progress=True)
+        report = self.library.add_sources([url], self.links, follow=follow)
         good = [o for o in report.outcomes if o.status != "failed"]
         if len(report.outcomes) == 1 and good:
             return "", *self._added(good[0], selected)
@@ -448,7 +523,7 @@ class ChatPage:
 
     def _added(self, outcome: Outcome, selected: Sequence[str]) -> tuple:
         """(status, *panel) after an article was added, updated, or found already here."""
-        count = f"{outcome.sentences} sentences"
+        count = plural(outcome.sentences, "sentence")
         message = {
             "added": f"Added “{outcome.title}” ({count}).",
             "updated": f"Updated “{outcome.title}” ({count}).",
@@ -458,6 +533,30 @@ class ChatPage:
         added = [outcome.article_id] if outcome.status in ("added", "updated") else []
         log.info("%s %s from the page", outcome.status, outcome.source)
         return status_html(message), *self.panel(selected, added)
+
+    @staticmethod
+    def followed(handler: Callable[..., tuple], status: int, outputs: int) -> Callable[..., Iterator[tuple]]:
+        """``handler`` (an add handler with ``outputs`` outputs) as the page runs it: in a thread,
+        how far it has got shown in its output ``status`` as it goes (articles read, sentences
+        stored), then its own outputs."""
+
+        def run(*args: Any) -> Iterator[tuple]:
+            told: queue.SimpleQueue[IngestProgress | tuple | BaseException] = queue.SimpleQueue()
+
+            def work() -> None:
+                try:
+                    told.put(handler(*args, follow=told.put))
+                except BaseException as e:  # raised in the page's request, where Gradio shows it
+                    told.put(e)
+
+            threading.Thread(target=work, name="add-article", daemon=True).start()
+            while not isinstance(item := told.get(), tuple):
+                if isinstance(item, BaseException):
+                    raise item
+                yield tuple(progress_html(item) if k == status else gr.skip() for k in range(outputs))
+            yield item
+
+        return run
 
     def remove(self, article_id: str | None, selected: Sequence[str]) -> tuple:
         """Remove handler: (status, *panel)."""
@@ -496,12 +595,21 @@ def build_app(page: ChatPage) -> gr.Blocks:
                     [(text("quoted"), QUOTED), *((text("written").format(spec=w), w) for w in page.writers)],
                     value=QUOTED, label=text("answers_label"), elem_id="writer", visible=bool(page.writers),
                 )  # fmt: skip
-                gr.Examples([[q] for q in page.messages.examples], inputs=[question], label="Examples")
+                download = gr.DownloadButton(
+                    text("download"), visible=False, elem_id="download", size="sm", variant="secondary"
+                )
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=[],
+                    label="Examples",
+                    elem_id="examples",
+                    samples_per_page=6,
+                )  # filled from the store by each panel update
             with gr.Column(scale=2):
                 switch = gr.Radio(label="Cited articles", elem_id="cited-articles", visible=False)
                 view = gr.HTML(
                     f"<p>{html.escape(text('article_placeholder'))}</p>",
-                    elem_id="article-view", js_on_load=SCROLL_TO_FIRST_CITATION,
+                    elem_id="article-view", js_on_load=ARTICLE_VIEW_JS,
                 )  # fmt: skip
         with gr.Accordion("Articles", open=True, elem_id="articles-panel"), gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -526,21 +634,28 @@ def build_app(page: ChatPage) -> gr.Blocks:
                     )
                     fetch = gr.Button("Add from the link", elem_id="link-add")
                 status = gr.HTML(elem_id="panel-status")
-        panel = [table, selected, doomed]
+        panel = [table, selected, doomed, examples]
 
         question.submit(
             page.respond_as_written,
             [question, chatbot, selected, writer, turns],
             [question, chatbot, switch, view, turns],
             **private,
-        )
+        ).then(page.export, turns, download, **private)
         switch.input(page.article_view, [switch, turns], view, **private)
-        chatbot.clear(page.clear, None, [switch, view, turns], **private)
+        view.click(page.open_citation, [turns], [switch, view], **private)
+        examples.click(lambda row: row[0], examples, question, **private)
+        chatbot.clear(page.clear, None, [switch, view, turns], **private).then(
+            page.export, turns, download, **private
+        )
         if page.writable:
-            upload.upload(page.add_file, [upload, selected], [upload, status, *panel], **private)
-            paste.click(page.add_text, [title, body, selected], [title, body, status, *panel], **private)
-            fetch.click(page.add_link, [link, selected], [link, status, *panel], **private)
-            link.submit(page.add_link, [link, selected], [link, status, *panel], **private)
+            add_file = page.followed(page.add_file, 1, 2 + len(panel))
+            add_text = page.followed(page.add_text, 2, 3 + len(panel))
+            add_link = page.followed(page.add_link, 1, 2 + len(panel))
+            upload.upload(add_file, [upload, selected], [upload, status, *panel], **private)
+            paste.click(add_text, [title, body, selected], [title, body, status, *panel], **private)
+            fetch.click(add_link, [link, selected], [link, status, *panel], **private)
+            link.submit(add_link, [link, selected], [link, status, *panel], **private)
             remove.click(page.remove, [doomed, selected], [status, *panel], **private)
         app.load(page.panel, None, panel, **private)
 

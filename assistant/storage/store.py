@@ -34,13 +34,14 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
 
 from assistant.core.errors import StoreError
-from assistant.core.records import Article, ArticleInfo, Metadata, Sentence
+from assistant.core.records import Article, ArticleInfo, Metadata, Sentence, file_name
 from assistant.core.settings import Settings
 from assistant.storage.embedder import DIMENSION
 
@@ -62,8 +63,9 @@ END = "end"
 CONTENT_HASH = "content_hash"
 # metadata keys of an article record, besides title, source and content hash
 SENTENCE_COUNT = "sentence_count"
+ADDED = "added"  # when this version was stored: "2026-12-06T04:40:00+00:00"
 PENDING = "pending_cleanup"  # old sentences may still need deleting
-META = ("url", "published", "author", "site", "language")  # the fields of Metadata, None left out
+META = ("url", "published", "author", "site", "language")  # the stored fields of Metadata, None left out
 GENERATION = "generation"
 _ARTICLE_VECTOR = [1.0]  # the registry is never searched, but Chroma wants a vector
 
@@ -430,6 +432,7 @@ class Store:
                         SOURCE: a.source,
                         SENTENCE_COUNT: len(a.sentences),
                         CONTENT_HASH: a.content_hash,
+                        ADDED: datetime.now(UTC).isoformat(timespec="seconds"),
                         PENDING: True,
                         **_meta_fields(a.meta),
                     }
@@ -492,5 +495,6 @@ def _article_info(article_id: str, metadata: dict) -> ArticleInfo:
         source=metadata[SOURCE],
         sentence_count=metadata[SENTENCE_COUNT],
         content_hash=metadata[CONTENT_HASH],
-        meta=Metadata(**{key: metadata.get(key) for key in META}),
+        added=metadata.get(ADDED),
+        meta=Metadata(**{key: metadata.get(key) for key in META}, file=file_name(metadata[SOURCE])),
     )

@@ -1,0 +1,44 @@
+"""A conversation as Markdown: each question, its answer with its [n] markers, and the cited
+sentences with where they come from (title, site, date, address or file name), for a reader
+to keep or share outside the chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.core.records import Citation, Turn
+
+_ESCAPED = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
+
+
+def _md(text: str) -> str:
+    """``text`` as Markdown that shows it as written (no emphasis, link or heading of its own)."""
+    return " ".join(text.split()).translate(_ESCAPED)
+
+
+def _source(n: int, c: Citation) -> str:
+    where = ", ".join(part for part in (c.site, c.published) if part)
+    place = f"{c.field} (the page's own metadata)" if c.field else f"sentence {c.sentence_index + 1}"
+    if c.url:
+        origin = f" <{c.url}>" if not set(c.url) & set(" <>\n") else f" {_md(c.url)}"
+    else:
+        origin = f" ({_md(c.file)})" if c.file else ""
+    return f"{n}. “{_md(c.text)}” — *{_md(c.title)}*{f', {_md(where)}' if where else ''}, {place}{origin}"
+
+
+def transcript(turns: Sequence[Turn], title: str = "Conversation") -> str:
+    """The conversation ``turns`` as a Markdown document."""
+    lines = [f"# {_md(title)}", ""]
+    for turn in turns:
+        answer = turn.answer
+        lines += [f"**Q:** {_md(turn.question)}", ""]
+        if answer is None:
+            continue
+        if answer.short and not answer.abstained:
+            lines += [f"**{_md(answer.short.text)}**", ""]
+        lines += [f"**A:** {_md(answer.text)}", ""]
+        if answer.citations:
+            lines += ["Sources:", "", *(_source(n, c) for n, c in answer.numbered()), ""]
+        if answer.note:
+            lines += [f"*Note: {_md(answer.note)}*", ""]
+    return "\n".join(lines).rstrip() + "\n"
