@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,14 +58,17 @@ class Case:
     source: str = ""  # SQuAD: the gold paragraph's article (its source) ...
     paragraph: int = -1  # ... and its number among the article's paragraphs
     answers: tuple[str, ...] = ()  # SQuAD: gold answer texts
-    article_id: str = ""  # SQuAD: the gold article's id, once ingested
+    article_id: str = ""  # the gold article's id, once ingested (SQuAD; JSONL that names its article)
     split: str = ""  # JSONL: the part of the file it belongs to ("train", "test"), when it says
+    kind: str = ""  # JSONL: what the question tests ("answerable", "missing_attribute", ...), when it says
+    article: str = ""  # JSONL: the file name of the article it is about, when it says
 
     def is_hit(self, candidate: Candidate) -> bool:
         """Whether a cited sentence answers this question."""
         s = candidate.sentence
         if self.supports:
-            return any(support in s.text for support in self.supports)
+            in_article = not self.article_id or s.article_id == self.article_id
+            return in_article and any(support in s.text for support in self.supports)
         return (
             s.article_id == self.article_id
             and s.paragraph_index == self.paragraph
@@ -98,6 +101,8 @@ def load_dataset(path: Path) -> Dataset:
                         answerable=bool(row["answerable"]),
                         supports=tuple(row.get("supports", ())),
                         split=row.get("split", ""),
+                        kind=row.get("kind", ""),
+                        article=row.get("article", ""),
                     )
                 )
         return Dataset(path.name, tuple(cases), ())
@@ -143,7 +148,15 @@ def prepare_store(
     if report.failures:
         raise AssistantError(f"could not ingest the evaluation articles: {report.failures}")
     if not dataset.articles:
-        return root, dataset
+        named = {Path(o.source).name: o.article_id for o in report.outcomes}
+        unknown = sorted({c.article for c in dataset.cases if c.article and c.article not in named})
+        if unknown:
+            raise AssistantError(
+                f"{len(unknown)} articles the questions name are not under {articles}: {unknown[0]}"
+            )
+        return root, replace(
+            dataset, cases=tuple(replace(c, article_id=named.get(c.article, "")) for c in dataset.cases)
+        )
     ids = {o.source: o.article_id for o in report.outcomes}
     paragraphs = _paragraph_counts(root)
     for raw in dataset.articles:  # the gold paragraph numbers assume cleaning dropped none
@@ -159,7 +172,15 @@ def existing_store(dataset: Dataset, settings: Settings) -> tuple[Assistant, Dat
     """A root over the store of ``settings`` as it is, and the dataset with its gold articles'
     ids found there by their sources (a SQuAD file's articles must have been ingested)."""
     root = Assistant.from_settings(settings)
-    ids = {a.source: a.article_id for a in root.store.articles()}
+    listed = root.store.articles()
+    ids = {a.source: a.article_id for a in listed}
+    named = {Path(a.source).name: a.article_id for a in listed}  # the file a JSONL question names
+    dataset = replace(
+        dataset,
+        cases=tuple(
+            replace(c, article_id=named.get(c.article, "")) if c.article else c for c in dataset.cases
+        ),
+    )
     missing = sorted({c.source for c in dataset.cases if c.source and c.source not in ids})
     if missing:
         raise AssistantError(
@@ -167,7 +188,8 @@ def existing_store(dataset: Dataset, settings: Settings) -> tuple[Assistant, Dat
             f"such as {missing[0]}: evaluate without --store to ingest them into a fresh one"
         )
     return root, replace(
-        dataset, cases=tuple(replace(c, article_id=ids.get(c.source, "")) for c in dataset.cases)
+        dataset,
+        cases=tuple(replace(c, article_id=ids.get(c.source, "")) if c.source else c for c in dataset.cases),
     )
 
 
@@ -259,6 +281,62 @@ def score(results: list[tuple[Case, Trace, float]]) -> dict[str, float]:
     return m
 
 
+def _kind(case: Case) -> str:
+    return case.kind or ("answerable" if case.answerable else "unanswerable")
+
+
+@dataclass(frozen=True, slots=True)
+class KindScore:
+    """How one kind of question went: for answerable ones a right first citation (not
+    declined), for the others a decline; the reasons given, and how many declined replies
+    carry a short answer (never, by design)."""
+
+    kind: str
+    questions: int
+    measure: str  # "right first citation" or "declined"
+    right: int
+    reasons: dict[str, int]
+    short_in_declined: int
+
+    @property
+    def share(self) -> float:
+        return self.right / self.questions
+
+
+def by_kind(results: Sequence[tuple[Case, Trace, float]]) -> list[KindScore]:
+    """A :class:`KindScore` per kind of question, in kind order."""
+    scores = []
+    for kind in sorted({_kind(c) for c, _, _ in results}):
+        runs = [(c, t) for c, t, _ in results if _kind(c) == kind]
+        answerable = runs[0][0].answerable
+        right = sum(
+            (bool(t.ranking.candidates) and c.is_hit(t.ranking.candidates[0]) and not t.answer.abstained)
+            if answerable
+            else t.answer.abstained
+            for c, t in runs
+        )
+        scores.append(
+            KindScore(
+                kind=kind,
+                questions=len(runs),
+                measure="right first citation" if answerable else "declined",
+                right=right,
+                reasons=dict(Counter(t.answer.reason for _, t in runs if t.answer.reason).most_common()),
+                short_in_declined=sum(bool(t.answer.short) and t.answer.abstained for _, t in runs),
+            )
+        )
+    return scores
+
+
+def kind_table(scores: Sequence[KindScore]) -> str:
+    """The scores of :func:`by_kind` as a Markdown table."""
+    lines = ["| kind | questions | measure | right | share | reasons |", "|---|---|---|---|---|---|"]
+    for k in scores:
+        reasons = ", ".join(f"{r} {n}" for r, n in k.reasons.items()) or "-"
+        lines.append(f"| {k.kind} | {k.questions} | {k.measure} | {k.right} | {k.share:.1%} | {reasons} |")
+    return "\n".join(lines)
+
+
 def _normalise(text: str) -> str:
     """SQuAD's official answer normalisation: lower case, no punctuation, articles or extra spaces."""
     text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
@@ -320,6 +398,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", type=int, help="ask only N questions, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --sample (0)")
     parser.add_argument("--baselines", action="store_true", help="also print dense, BM25 and fusion top-1")
+    parser.add_argument("--by", choices=["kind"], help="also print a table per kind of question (JSONL)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
 
@@ -349,8 +428,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         cases = dataset.cases
         if args.sample:
             cases = random.Random(args.seed).sample(cases, min(args.sample, len(cases)))
-        metrics = score(list(runs(cases, root.extractive)))
-    print(json.dumps(metrics, indent=2) if args.json else report(dataset.name, metrics, args.baselines))
+        results = list(runs(cases, root.extractive))
+    metrics = score(results)
+    kinds = by_kind(results) if args.by else None
+    if args.json:
+        listed = [{**asdict(k), "share": k.share} for k in kinds or ()]
+        print(json.dumps({**metrics, "by kind": listed} if kinds else metrics, indent=2))
+    else:
+        print(report(dataset.name, metrics, args.baselines))
+        if kinds:
+            print(kind_table(kinds))
     return 0
 
 
