@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, TextIO
 from assistant.answering.conversation import clean_question
 from assistant.core.errors import AssistantError, ConfigError, EmptyStoreError
 from assistant.core.records import ArticleInfo, Turn
+from assistant.core.text import plural
 
 if TYPE_CHECKING:
     from assistant.answering.answerer import Answerer
@@ -218,7 +219,7 @@ def chat(root: Assistant, article_ids: Sequence[str] | None = None) -> int:
         with contextlib.suppress(ImportError):  # not on every platform
             import readline  # noqa: F401  (line editing and history for input())
         count = len(conversation.listed)
-        conversation.say(f"{count} article{'s' * (count != 1)}: ask a question, /help for the commands.")
+        conversation.say(f"{plural(count, 'article')}: ask a question, /help for the commands.")
     try:
         while (line := _read(interactive)) is not None and conversation.handle(line):
             pass
