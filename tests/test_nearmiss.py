@@ -15,6 +15,7 @@ from assistant.answering.nearmiss import (
     Surroundings,
     mentions_every_word,
     misses,
+    missing_name,
     missing_person,
     missing_place,
     names_in,
@@ -72,10 +73,48 @@ def test_a_year_an_amount_or_a_day_the_paragraph_does_not_hold() -> None:
     assert "missing_figure" not in _tripped("Which group was designated in 2012?", "In 2012 the US acted.")
 
 
+def test_a_figure_the_whole_article_never_mentions_declines_outright() -> None:
+    question = Question.parse("Which group did the port authority fine in 2015?")
+    sentence = "The port authority fined the ferry group in 2012."
+
+    def around(article: str) -> Surroundings:
+        return Surroundings(sentence, sentence, sentence, (), lambda: article)
+
+    found = misses(question, lambda: (), around(f"{sentence} It paid in 2013."))
+    assert found.decline() == "the article never mentions 2015"
+    elsewhere = misses(question, lambda: (), around(f"{sentence} In 2015 it fined the fishing group."))
+    assert elsewhere.flag("missing_figure") and elsewhere.decline() is None  # another paragraph has it
+    assert misses(question, lambda: (), Surroundings(sentence, sentence, sentence, ())).decline() is None
+
+
 def test_how_many_needs_a_number() -> None:
-    assert "no_number" in _tripped("How many civilians were evacuated?", "Civilians were evacuated at night.")
-    assert "no_number" not in _tripped(
+    assert "unstated" in _tripped("How many civilians were evacuated?", "Civilians were evacuated at night.")
+    assert "unstated" not in _tripped(
         "How many civilians were evacuated?", "Ninety civilians were evacuated."
+    )
+
+
+def test_the_sentence_must_state_what_the_question_asks_for() -> None:
+    question = Question.parse("How much did the Tarvik ferry terminal cost?")
+    on_topic = Surroundings("The Tarvik ferry terminal opened to crowds.", "", "Tarvik ferry terminal", ())
+    found = misses(question, lambda: (), on_topic)
+    assert found.flag("unstated") and found.explain() == "the sentence does not state an amount"
+    stating = Surroundings("The Tarvik ferry terminal cost €31 million.", "", "Tarvik ferry terminal", ())
+    assert not misses(question, lambda: (), stating).flag("unstated")
+    when = Question.parse("When did the Tarvik ferry terminal open?")
+    assert misses(when, lambda: (), on_topic).flag("unstated")
+    assert not _tripped("When did the ferry terminal open?", "The ferry terminal opened in May 2019.")
+
+
+def test_a_name_or_figure_of_the_question_the_paragraph_does_not_mention() -> None:
+    assert (
+        missing_name("How much is the Xbox controller on sale for?", "The PS4 controller is $39.") == "Xbox"
+    )
+    assert missing_name("What was the theme of the 6th light festival?", "The 7th light festival") == "6th"
+    assert missing_name("What did the Haqqanis want?", "what the Haqqani network wanted") is None  # a form
+    assert missing_name("Which team did Carolina beat?", "The Carolina Panthers beat Arizona") is None
+    assert "missing_name" in _tripped(
+        "How much is the Xbox controller on sale for?", "The PS4 controller is on sale for $39."
     )
 
 

@@ -43,7 +43,7 @@ def _features(root: Assistant, question: str) -> dict[str, dict[str, float]]:
 
 def test_feature_names_and_columns_come_from_one_table() -> None:
     assert tuple(f.name for f in FEATURES) == FEATURE_NAMES
-    assert len(set(FEATURE_NAMES)) == len(FEATURES) == 27
+    assert len(set(FEATURE_NAMES)) == len(FEATURES) == 28
 
 
 def test_a_model_file_trained_on_other_features_is_refused() -> None:

@@ -11,10 +11,16 @@ that one decides: the sentence answers another question. A candidate is a near m
   title ("U.S." for "US", "Afghan" for "Afghanistan" count as mentions);
 - **another figure or day**: a year, an amount, a count with its unit or a named day or
   month of the question ("in 2015", "USD 10 million", "20 years", "on Tuesday") is not in
-  the paragraph;
+  the paragraph; when the whole article does not hold it either, this declines the sentence
+  outright (**figure not in the article**; the article is read only then);
 - **someone not there**: a person the question names is mentioned nowhere in the paragraph;
-- **no figure at all**: the question asks how many or how much, and the sentence holds no
-  number;
+- **not stated**: the question asks for a kind of expression (an amount for "how much", a
+  date for "when", a name for "who") and the sentence states none that the question does not
+  name itself (:class:`~assistant.question.expressions.Expected`); when it asks for an amount
+  or a percentage first ("how much does it cost?"), this declines the sentence outright
+  (**no amount**);
+- **a name not there**: a capitalised word or a figure of the question ("Xbox", "6th") is
+  not mentioned in the paragraph, in any form :func:`alike` takes for it;
 - **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
   the ambassador to ...?") and the sentence and its neighbours name no person with a word
   of that role.
@@ -39,10 +45,10 @@ from assistant.answering.entities import Entity, EntityTagger
 from assistant.answering.names import alike, looked_for, mentions, normal
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
-from assistant.search.features import NUMBER
 from assistant.search.ranking import Ranking
 
 PLACES = ("GPE", "NORP", "LOC")  # countries, nationalities, other places
+AMOUNTS = ("MONEY", "PERCENT")  # what "how much" and "what percentage" ask for first
 _UNITS = (
     "million billion trillion thousand years? months? weeks? days? hours? minutes? percent per cent "
     "people members soldiers times miles kilometres kilometers km metres meters feet dollars euros pounds"
@@ -64,6 +70,7 @@ class Surroundings:
     window: str  # the sentence and its neighbours in the paragraph
     paragraph: str  # the sentence's paragraph and its article's title
     people: tuple[str, ...]  # the persons the window names
+    article: Callable[[], str] = str  # the text of its whole article, read when asked ("": unknown)
 
 
 def other_person(question: str, sentence: str, paragraph: str) -> str | None:
@@ -135,6 +142,25 @@ def missing_person(question_entities: Sequence[Entity], paragraph: str) -> str |
     return None
 
 
+_NAME_OR_FIGURE = re.compile(r"\b(?:[A-Z][\w'’-]*|\w*\d[\w-]*)")
+
+
+def missing_name(question: str, paragraph: str) -> str | None:
+    """A capitalised word or a figure of the question (but its first word) that the paragraph
+    does not mention in any form :func:`alike` takes for it ("Xbox", "6th")."""
+    found = set(normal(paragraph).split())
+    for match in _NAME_OR_FIGURE.finditer(question):
+        if match.start() == 0:
+            continue
+        for word in normal(match.group(0)).split():
+            if word in _FUNCTION_WORDS or word in found:
+                continue
+            if len(word) > 2 and any(alike(word, other) for other in found):
+                continue
+            return match.group(0).removesuffix("’s").removesuffix("'s")
+    return None
+
+
 def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> bool:
     """The window names no person (besides the question's own) together with a word of ``role``."""
     words = set(normal(around.window).split())
@@ -142,10 +168,20 @@ def role_unnamed(role: str, question_people: set[str], around: Surroundings) -> 
     return not (people and words & role_words(role))
 
 
-RULES = ("other_person", "missing_place", "missing_person", "missing_figure", "no_number", "unnamed_role")
+RULES = (
+    "other_person",
+    "missing_place",
+    "missing_person",
+    "missing_figure",
+    "unstated",
+    "unnamed_role",
+    "missing_name",
+    "no_amount",
+    "figure_not_in_article",
+)
 # Declined outright: the rules that decline almost no right answer on SQuAD v1.1. The others
 # weigh in the abstention model as signals, each with the weight it earned there.
-HARD = ("other_person", "missing_place", "unnamed_role")
+HARD = ("other_person", "missing_place", "unnamed_role", "no_amount", "figure_not_in_article")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +198,11 @@ class Misses:
         """Why the candidate is declined outright (a hard rule tripped), or None."""
         return next((self.reasons[RULES.index(rule)] for rule in HARD if self.flag(rule)), None)
 
+    def explain(self) -> str | None:
+        """How the candidate misses, when it does: a hard rule's reason first, else the first
+        other rule's (what a decline of the abstention model says)."""
+        return self.decline() or next((r for r in self.reasons if r is not None), None)
+
 
 NO_MISSES = Misses((None,) * len(RULES))
 
@@ -172,12 +213,16 @@ def misses(
     """How the candidate in ``around`` may answer another question than this one;
     ``question_entities`` gives the question's entities, asked only when they can matter."""
     text = question.text
-    named = [] if mentions_every_word(text, around.paragraph) else names_in(question_entities())
+    every = mentions_every_word(text, around.paragraph)
+    named = [] if every else names_in(question_entities())
     person = other_person(text, around.sentence, around.paragraph)
     place = missing_place(named, around.paragraph)
     absent = missing_person(named, around.paragraph)
     figure = missing_figure(text, around.paragraph)
-    number = question.kind == "number" and not NUMBER.search(around.sentence)
+    whole = around.article() if figure is not None else ""  # "": the article is not known
+    nowhere = bool(whole) and missing_figure(text, whole) is not None
+    unstated = question.expects.stated_in(around.sentence) is False
+    name = None if every else missing_name(text, around.paragraph)
     unnamed = False
     if question.role is not None:
         asked = {normal(e.text) for e in names_in(question_entities()) if e.label == "PERSON"}
@@ -188,8 +233,11 @@ def misses(
             f"nothing here mentions {place}" if place else None,
             f"nothing here mentions {absent}" if absent else None,
             f"nothing here mentions {figure}" if figure else None,
-            "the sentence gives no number" if number else None,
+            f"the sentence does not state {question.expects.lacking()}" if unstated else None,
             "no one here is named in that role" if unnamed else None,
+            f"nothing here mentions {name}" if name else None,
+            "the sentence does not state an amount" if unstated and question.labels[0] in AMOUNTS else None,
+            f"the article never mentions {figure}" if nowhere else None,
         )
     )
 
@@ -231,4 +279,9 @@ class NearMissJudge:
         people = ()
         if ranking.question.role:  # only a "who holds this role" question needs the window's people
             people = tuple(e.text for e in self.tagger.entities([window])[0] if e.label == "PERSON")
-        return Surroundings(sentence.text, window, " ".join([*texts, sentence.title]), people)
+
+        def article() -> str:
+            rows = corpus.rows_of_article(int(corpus.article_of[row]))
+            return " ".join([*(corpus.sentences[int(r)].text for r in rows), sentence.title])
+
+        return Surroundings(sentence.text, window, " ".join([*texts, sentence.title]), people, article)

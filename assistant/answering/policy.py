@@ -2,7 +2,8 @@
 
     ranking -> no searchable word: Abstain("no_terms")
             -> the best candidate too weak (the abstention model): Abstain("weak_evidence"),
-               or Abstain("near_miss") when it trips a hard near-miss rule (say how)
+               or Abstain("near_miss") when it trips a near-miss rule (say how: a hard
+               rule's reason first, else the first other one's)
             -> else the best eligible candidate, then up to two more strong ones that are
                not near-duplicates: Cite(positions); none eligible: Abstain("near_miss")
 
@@ -67,7 +68,7 @@ class Policy:
             return Abstain("weak_evidence")
         misses = self.judge.of(ranking)
         if self.abstention.weak(ranking, misses(0)):
-            near = misses(0).decline()
+            near = misses(0).explain()
             return Abstain("near_miss", near) if near else Abstain("weak_evidence")
         corpus, probabilities = ranking.corpus, ranking.probabilities
         chosen: list[int] = []

@@ -3,11 +3,13 @@
 - Ranker: a score over :data:`~assistant.search.features.FEATURES` (a linear part plus a few tanh
   units), fitted with a listwise softmax loss (the probability the model gives to the
   gold sentences among each question's candidates) on the questions of
-  ``squad-v1.1-dev-a.json``.
+  ``squad-v1.1-dev-a.json`` and the answerable questions of the training half of
+  ``data/eval/news/questions.jsonl`` (news articles).
 - Abstention: logistic regression over :data:`~assistant.answering.abstention.ABSTAIN_FEATURES`
   (answerable or not) on ``squad-v2.0-dev-a.json``, the seed questions, and questions
   the store cannot answer because their article is not in it (v1.1 questions about
-  articles missing from the v2 file, asked against the v2 store). Its threshold
+  articles missing from the v2 file, asked against the v2 store), the training halves of
+  ``data/eval/near_misses.jsonl`` and ``data/eval/news/questions.jsonl``. Its threshold
   is the one with the best answer-or-abstain accuracy on the v2 file among those that cost
   the answerable questions of both SQuAD files at most ``--max-hit-loss`` of hit@1 and
   answer every seed question right (answered when answerable, abstained on otherwise).
@@ -57,12 +59,13 @@ class Example:
 
 
 def collect(
-    dataset: Dataset, settings: Settings, extra: tuple[Case, ...] = ()
+    dataset: Dataset, settings: Settings, extra: tuple[Case, ...] = (), articles: Path | None = None
 ) -> tuple[list[Example], NearMissJudge]:
     """Ingest the dataset into the fresh store of ``settings`` and gather each question's
     candidates through the product's searcher, and a near-miss judge for them. ``extra``
-    cases are asked against the same store after the dataset's own."""
-    root, dataset = prepare_store(dataset, settings, sample_articles())
+    cases are asked against the same store after the dataset's own; a JSONL dataset's
+    questions are about the files under ``articles`` (the sample article when None)."""
+    root, dataset = prepare_store(dataset, settings, articles or sample_articles())
     # The shipped models may not fit the code being trained for: gathering candidates needs none.
     searcher = Searcher(root.corpus_cache, root.embedder, root.sources, ranker=None)
     corpus = searcher.corpus()
@@ -250,6 +253,11 @@ def choose_threshold(
     return best.pop("threshold"), best
 
 
+def _training_half(dataset: Dataset) -> Dataset:
+    """The questions of a JSONL dataset's ``train`` split (the ``test`` one is for evaluation)."""
+    return replace(dataset, cases=tuple(c for c in dataset.cases if c.split == "train"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m assistant.eval.train``."""
     shared = (checkout_root() or Path.cwd()).parent / "shared" / "eval"
@@ -274,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_process()
     settings = Settings.from_env(chroma_host="")
     near_misses = (checkout_root() or Path.cwd()) / "data" / "eval" / "near_misses.jsonl"
+    news = near_misses.with_name("news")
     with tempfile.TemporaryDirectory(prefix="assistant-train-") as folder:
 
         def store(name: str) -> Settings:
@@ -281,10 +290,12 @@ def main(argv: list[str] | None = None) -> int:
 
         v1_data = load_dataset(args.squad)
         v1, judge = collect(v1_data, store("v1"))
+        news_train = _training_half(load_dataset(news / "questions.jsonl"))
+        reported, _ = collect(news_train, store("news"), articles=news / "articles")
         if args.keep_ranker:
             ranker = Ranker.from_json(read_model_file())
         else:
-            ranker = Ranker(fit_ranker(v1))
+            ranker = Ranker(fit_ranker([*v1, *reported]))
             hit = np.mean([e.gold[np.argmax(ranker.model.score(e.x))] for e in v1 if len(e.x)])
             print(f"ranker: hit@1 {hit:.3f} on {args.squad.name} (in sample)")
         v2_data = load_dataset(args.squad_v2)
@@ -296,11 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         both, _ = collect(v2_data, store("v2"), out_of_scope)
         v2, unrelated = both[: len(v2_data.cases)], both[len(v2_data.cases) :]
         seed, _ = collect(load_dataset(args.seed_questions), store("seed"))
-        training_misses = replace(
-            (misses := load_dataset(near_misses)),
-            cases=tuple(c for c in misses.cases if c.split == "train"),
-        )
-        nearby, _ = collect(training_misses, store("near"))
+        nearby, _ = collect(_training_half(load_dataset(near_misses)), store("near"))
     verdicts = {
         name: _verdicts(examples, ranker, judge)
         for name, examples in {
@@ -309,10 +316,18 @@ def main(argv: list[str] | None = None) -> int:
             "seed": seed,
             "unrelated": unrelated,
             "near": nearby,
+            "news": reported,
         }.items()
     }
-    fitted = [*verdicts["v2"], *verdicts["seed"], *verdicts["unrelated"], *verdicts["near"]]
-    labels = [e.answerable for e in (*v2, *seed)] + [False] * len(unrelated) + [e.answerable for e in nearby]
+    fitted = [
+        *verdicts["v2"],
+        *verdicts["seed"],
+        *verdicts["unrelated"],
+        *verdicts["near"],
+        *verdicts["news"],
+    ]
+    labels = [e.answerable for e in (*v2, *seed)] + [False] * len(unrelated)
+    labels += [e.answerable for e in (*nearby, *reported)]
     abstain = fit_logistic(np.array([v.top for v in fitted]), np.array(labels, dtype=float))
 
     def outcomes(name: str, examples: list[Example]) -> Outcomes:

@@ -51,6 +51,7 @@ _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"\bhow long\b", ("DATE", "TIME", "QUANTITY", "CARDINAL")),
         (r"\bhow old\b", ("DATE", "CARDINAL")),
         (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
+        (r"^\W*(?:what|how much)\b.*\bworth\b", ("MONEY", "CARDINAL")),
         (r"^\W*who(?:m|se)?\b|\b(?:by|to|for|with|of) whom\b|,\s*who\b", ("PERSON", "ORG", "NORP")),
         (r"^\W*when\b|\bwhen (?:did|does|do|was|were|is|will|had|has)\b", ("DATE", "TIME")),
         (r"^\W*where\b|\bwhere (?:did|does|do|was|were|is|are|will)\b", ("GPE", "LOC", "FAC", "ORG")),
@@ -65,7 +66,8 @@ _NOUNS: dict[tuple[str, ...], str] = {
     "husband brother sister father mother teacher professor mayor governor senator judge spokesman "
     "spokeswoman spokesperson secretary ceo chairman owner explorer journalist reporter editor economist "
     "historian theologian mathematician astronomer physician doctor lawyer officer soldier pilot captain "
-    "admiral lieutenant dictator",
+    "admiral lieutenant dictator official lineman publicist aide adviser advisor executive analyst "
+    "researcher candidate",
     ("ORG", "NORP"): "company corporation firm organization organisation group team club university college "
     "school party agency newspaper network channel station band airline council committee institute "
     "league union association bank publisher magazine broadcaster studio label manufacturer retailer "
@@ -76,7 +78,7 @@ _NOUNS: dict[tuple[str, ...], str] = {
     ("DATE", "TIME"): "year date month day decade century era period season week time eon",
     ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"): "number amount rate rating score population size length "
     "height weight distance temperature speed total count sum cost price fee reward bounty salary budget "
-    "value revenue capacity attendance",
+    "value revenue capacity attendance level",
     ("EVENT",): "war battle event game championship tournament olympics festival revolution conference "
     "election match competition",
     ("FAC", "ORG", "GPE"): "building stadium bridge airport palace castle hospital museum cathedral tower "
@@ -88,7 +90,7 @@ _NOUNS: dict[tuple[str, ...], str] = {
 }
 _NOUN_LABELS = {noun: labels for labels, nouns in _NOUNS.items() for noun in nouns.split()}
 _WHAT_PHRASE = re.compile(
-    r"\b(?:what|which)(?:\s+(?:kind|type|sort|name)\s+of)?((?:\s+[\w'’-]+){1,3})"
+    r"\b(?:what|which)(?:['’]s)?(?:\s+(?:kind|type|sort|name)\s+of)?((?:\s+[\w'’-]+){1,3})"
     r"|\bname (?:of )?(?:the|a|an)((?:\s+[\w'’-]+){1,3})",
     re.I,
 )
@@ -111,8 +113,16 @@ _IDENTITY = re.compile(
 )
 
 
+# A clause before the question proper: "When rock folds, what does it form?" asks what, not when.
+_LEADING_CLAUSE = re.compile(
+    r"^\W*(?:when|if|while|once|as|after|before|since)\b[^,?]*,\s*(?=(?:what|which|who|whom|whose|how|where)\b)",
+    re.I,
+)
+
+
 def asked_for(question: str) -> tuple[str, ...]:
     """The entity labels that answer ``question``, most likely first; () when it asks for none."""
+    question = _LEADING_CLAUSE.sub("", question)
     if _IDENTITY.match(question):
         return ()  # "Who is X?" wants a description of X, not another name
     for pattern, labels in _FORMS[:6]:  # "how many", "how much"... say more than the noun after them

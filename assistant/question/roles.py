@@ -25,6 +25,8 @@ _ROLES = {
     "coach": "coach coaches coached manager",
     "owner": "owner owners owned owns",
     "captain": "captain captains skipper",
+    "judge": "judge judges justice justices magistrate",
+    "commissioner": "commissioner commissioners",
 }
 # The verbs are the unambiguous ones: "runs", "owns" or "directed" are said of companies,
 # services and films as often as of people.
@@ -44,6 +46,10 @@ _ROLE_OF = {
     "coach": "coach",
     "owner": "owner",
     "captain": "captain",
+    "judge": "judge",
+    "justice": "judge",
+    "magistrate": "judge",
+    "commissioner": "commissioner",
 }
 _VERBS = [w for w in _ROLE_OF if w.endswith(("s", "ed")) or w == "led"]
 # role -> every word that names it: its family, and the words a question asks about it with
@@ -53,7 +59,7 @@ _ROLE_WORDS = {
 }
 _NOUNS = [w for w in _ROLE_OF if w not in _VERBS]
 _WHO_HOLDS = re.compile(
-    r"^\W*who\s+(?:(?:is|was|are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
+    r"^\W*who\s+(?:(?:is|was|are|were)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}?"
     rf"(?P<noun>{'|'.join(_NOUNS)})\b|(?P<verb>{'|'.join(_VERBS)})\b)",
     re.I,
 )

@@ -10,7 +10,9 @@ neighbours and of its paragraph, and their ranks), how much of the question the 
 its window, its paragraph and its article's title cover (a sentence opening with "It" or
 "He" also borrows the sentence before), shared word pairs, how close together the matched
 words sit, and whether it holds what the question asks for (a number for "how many", a
-date for "when", a name for "who"/"where", a cause for "why").
+date for "when", a name for "who"/"where", a cause for "why"), and whether it states an
+expression of the kind the question asks for that the question does not name itself
+(:class:`~assistant.question.expressions.Expected`: an amount for "how much", a year for "when").
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ def _new_names(asked: Asked, seen: Seen) -> float:
     return min(len({w.lower() for w in NAME.findall(seen.text)} - asked.names), 5) / 5.0
 
 
+def _states_asked(asked: Asked, seen: Seen) -> float:
+    """1.0 when the sentence states what the question asks for, -1.0 when it does not, 0.0 when
+    the question asks for no kind of expression the detectors know."""
+    stated = asked.question.expects.stated_in(seen.text)
+    return 0.0 if stated is None else 1.0 if stated else -1.0
+
+
 FEATURES: tuple[Feature, ...] = (
     Feature("dense", lambda a, s: s.evidence.dense),
     Feature("dense_window", lambda a, s: s.evidence.dense_window),
@@ -143,6 +152,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("share_window_title", lambda a, s: _share(a, s.own.union(s.title, *s.neighbours))),
     Feature("share_paragraph_title", lambda a, s: _share(a, s.paragraph_terms | s.title)),
     Feature("share_previous_title", lambda a, s: _share(a, s.with_previous | s.title)),
+    Feature("states_asked", _states_asked),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 COLUMN: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
