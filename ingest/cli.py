@@ -174,7 +174,8 @@ def _show(sources: list[str], links: LinkOptions, as_json: bool) -> int:
 def _list(store: Store, settings: Settings, as_json: bool) -> int:
     articles = store.articles()
     if as_json:
-        print(json.dumps([{**a.to_dict(), "source": a.source} for a in articles], indent=2, ensure_ascii=False))
+        listed = [{**a.to_dict(), "source": a.source} for a in articles]  # the path: on the server only
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     if not articles:
         print(f"no articles in {settings.store_label}: add some with `python -m ingest PATH`")
