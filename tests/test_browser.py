@@ -320,3 +320,33 @@ def test_adding_a_feed_shows_how_far_it_has_got(page: Page, gated_feed: tuple[st
     expect(status).to_contain_text("Adding… 2 articles read", timeout=60_000)  # the third is held back
     release.set()
     expect(status).to_contain_text("From the feed: 3 added", timeout=60_000)
+
+
+def test_tell_me_more_walks_the_article_and_says_once_it_has_nothing_more(page: Page) -> None:
+    ask(page, "Summarize the article about the Taliban evacuation")
+    seen: list[str] = []
+    for _ in range(12):  # the sample has 25 sentences: a summary and "more" show them in a few turns
+        reply = page.locator("#chat .reply").last
+        if "That is all" in reply.inner_text():
+            break
+        marks = page.locator("#article-view mark.cited").all_inner_texts()
+        assert marks and not set(marks) & set(seen)  # never a sentence shown before
+        seen += marks
+        ask(page, "Tell me more")
+    else:
+        raise AssertionError("the article never came to an end")
+    end = page.locator("#chat .reply").last
+    expect(end).not_to_have_class(re.compile("abstained"))  # the end of the article, not a decline
+    ask(page, "Tell me more")  # asked again: still the end, not the top of the article again
+    expect(page.locator("#chat .reply").last).to_contain_text("That is all")
+
+
+def test_character_references_in_a_pasted_article_read_as_characters(page: Page) -> None:
+    title = "Regulator fines broadcaster"
+    paste(
+        page, title, "The regulator imposed a &#163;1.8m indecency fine on AT&amp;T on Monday.\n\nR&D stays."
+    )
+    ask(page, "How much was the indecency fine?")
+    expect(page.locator("#chat .reply").last).to_contain_text("£1.8m")
+    expect(page.locator("#article-view")).to_contain_text("£1.8m indecency fine on AT&T")
+    expect(page.locator("#article-view")).not_to_contain_text("&#163;")
