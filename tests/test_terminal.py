@@ -4,9 +4,7 @@ real CLI, its answers compared with the root's for the same turns."""
 from __future__ import annotations
 
 import os
-import platform
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -39,28 +37,11 @@ def chat(
     )  # fmt: skip
 
 
-# System calls a process waits for terminal input in (read, poll, select, pselect6, ppoll).
-WAITS_FOR_INPUT = {"x86_64": {0, 7, 23, 270, 271}, "aarch64": {63, 72, 73}}[platform.machine()]
-
-
-def _until_waiting_for_input(pid: int, timeout: float = 60) -> None:
-    """Wait until the process's main thread waits for input (readline's wait for a key, after
-    its prompt). A Ctrl-C between the prompt and that wait is noted by Python but not acted on
-    until a key is pressed, so a test must not send it before."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        call = Path(f"/proc/{pid}/syscall").read_text().split()[0]
-        if call.isdigit() and int(call) in WAITS_FOR_INPUT:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"the chat did not wait for input within {timeout} s")
-
-
 def chat_in_terminal(
     *lines: str | None, store: Path, env: dict | None = None, timeout: float = 300
 ) -> tuple[int, str, str]:
     """The chat with stdin and stdout on a pseudo-terminal, each line typed at its prompt (None:
-    Ctrl-C at that prompt); (exit code, what the terminal showed, stderr)."""
+    Ctrl-D at that prompt); (exit code, what the terminal showed, stderr)."""
     controller, terminal = os.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "chat"], stdin=terminal, stdout=terminal,
@@ -81,11 +62,7 @@ def chat_in_terminal(
             shown += chunk
             if typing and shown.endswith(b"> "):
                 line = typing.pop(0)
-                if line is None:
-                    _until_waiting_for_input(process.pid)
-                    process.send_signal(signal.SIGINT)
-                else:
-                    os.write(controller, f"{line}\n".encode())
+                os.write(controller, b"\x04" if line is None else f"{line}\n".encode())
         else:
             raise AssertionError(f"the chat did not end within {timeout} s:\n{shown.decode()}")
         code = process.wait(timeout=60)
@@ -239,7 +216,7 @@ def test_on_a_terminal_the_short_answer_is_bold_after_a_prompt(
     assert in_order(shown, ["> ", printed(first, sample_root), "> ", bold, "> "])
 
 
-def test_no_color_and_ctrl_c_at_the_prompt(sample_settings: Settings, sample_root: Assistant) -> None:
+def test_no_color_and_ctrl_d_at_the_prompt(sample_settings: Settings, sample_root: Assistant) -> None:
     code, shown, stderr = chat_in_terminal(
         *CONVERSATION[:2], None, store=sample_settings.store, env={"NO_COLOR": "1"}
     )
