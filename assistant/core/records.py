@@ -142,6 +142,13 @@ class Citation:
         return byline(self.site, self.published)
 
     @property
+    def place(self) -> str:
+        """Where in the article it is: "sentence 18", or the metadata field it quotes."""
+        return (
+            f"{self.field} (the page's own metadata)" if self.field else f"sentence {self.sentence_index + 1}"
+        )
+
+    @property
     def origin(self) -> str:
         """Where a reader can open the article: its web address, else its file name, else ""."""
         return self.url or self.file or ""
@@ -286,13 +293,8 @@ def source_line(n: int, citation: Citation) -> str:
     """The compact source of citation ``[n]``: article title, site and date, sentence number
     (or the metadata field it quotes), and where to open it (address or file name)."""
     where = f" ({citation.byline})" if citation.byline else ""
-    place = (
-        f"{citation.field} (the page's own metadata)"
-        if citation.field
-        else f"sentence {citation.sentence_index + 1}"
-    )
     origin = f" · {citation.origin}" if citation.origin else ""
-    return f"[{n}] {citation.title}{where}, {place}{origin}"
+    return f"[{n}] {citation.title}{where}, {citation.place}{origin}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]

@@ -148,15 +148,13 @@ def prepare_store(
     if report.failures:
         raise AssistantError(f"could not ingest the evaluation articles: {report.failures}")
     if not dataset.articles:
-        named = {Path(o.source).name: o.article_id for o in report.outcomes}
-        unknown = sorted({c.article for c in dataset.cases if c.article and c.article not in named})
+        dataset = _with_gold_ids(dataset, {o.source: o.article_id for o in report.outcomes})
+        unknown = sorted({c.article for c in dataset.cases if c.article and not c.article_id})
         if unknown:
             raise AssistantError(
                 f"{len(unknown)} articles the questions name are not under {articles}: {unknown[0]}"
             )
-        return root, replace(
-            dataset, cases=tuple(replace(c, article_id=named.get(c.article, "")) for c in dataset.cases)
-        )
+        return root, dataset
     ids = {o.source: o.article_id for o in report.outcomes}
     paragraphs = _paragraph_counts(root)
     for raw in dataset.articles:  # the gold paragraph numbers assume cleaning dropped none
@@ -172,25 +170,27 @@ def existing_store(dataset: Dataset, settings: Settings) -> tuple[Assistant, Dat
     """A root over the store of ``settings`` as it is, and the dataset with its gold articles'
     ids found there by their sources (a SQuAD file's articles must have been ingested)."""
     root = Assistant.from_settings(settings)
-    listed = root.store.articles()
-    ids = {a.source: a.article_id for a in listed}
-    named = {Path(a.source).name: a.article_id for a in listed}  # the file a JSONL question names
-    dataset = replace(
-        dataset,
-        cases=tuple(
-            replace(c, article_id=named.get(c.article, "")) if c.article else c for c in dataset.cases
-        ),
-    )
+    ids = {a.source: a.article_id for a in root.store.articles()}
     missing = sorted({c.source for c in dataset.cases if c.source and c.source not in ids})
     if missing:
         raise AssistantError(
             f"{settings.store_label} holds none of the articles of {len(missing)} sources, "
             f"such as {missing[0]}: evaluate without --store to ingest them into a fresh one"
         )
-    return root, replace(
-        dataset,
-        cases=tuple(replace(c, article_id=ids.get(c.source, "")) if c.source else c for c in dataset.cases),
-    )
+    return root, _with_gold_ids(dataset, ids)
+
+
+def _with_gold_ids(dataset: Dataset, ids: dict[str, str]) -> Dataset:
+    """The dataset with each case's gold article id, from ``ids`` (source -> id): a SQuAD case
+    by its article's source, a JSONL case by the file name it names ("" when not found)."""
+    named = {Path(source).name: article_id for source, article_id in ids.items()}
+
+    def gold(c: Case) -> Case:
+        if c.source:
+            return replace(c, article_id=ids.get(c.source, ""))
+        return replace(c, article_id=named.get(c.article, "")) if c.article else c
+
+    return replace(dataset, cases=tuple(gold(c) for c in dataset.cases))
 
 
 def _paragraph_counts(root: Assistant) -> dict[str, int]:

@@ -17,13 +17,12 @@ def _md(text: str) -> str:
 
 
 def _source(n: int, c: Citation) -> str:
-    where = ", ".join(part for part in (c.site, c.published) if part)
-    place = f"{c.field} (the page's own metadata)" if c.field else f"sentence {c.sentence_index + 1}"
     if c.url:
         origin = f" <{c.url}>" if not set(c.url) & set(" <>\n") else f" {_md(c.url)}"
     else:
         origin = f" ({_md(c.file)})" if c.file else ""
-    return f"{n}. “{_md(c.text)}” — *{_md(c.title)}*{f', {_md(where)}' if where else ''}, {place}{origin}"
+    where = f", {_md(c.byline)}" if c.byline else ""
+    return f"{n}. “{_md(c.text)}” — *{_md(c.title)}*{where}, {c.place}{origin}"
 
 
 def transcript(turns: Sequence[Turn], title: str = "Conversation") -> str:
