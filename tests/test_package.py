@@ -109,6 +109,28 @@ def test_importing_any_module_changes_no_setting(sample_settings: Settings, tmp_
     assert done.stdout.strip() == "unchanged"
 
 
+def test_a_library_warning_no_user_can_act_on_stays_off_stderr(tmp_path: Path) -> None:
+    # requests silences urllib3's SOCKS warning, but a catch_warnings() in another thread can put
+    # back the filters from before requests loaded; then the next library that tries urllib3's
+    # SOCKS module (trafilatura does) warned, as it once did in the middle of a terminal chat.
+    code = (
+        "import warnings\n"
+        "from assistant.core.settings import configure_process\n"
+        "configure_process()\n"
+        "with warnings.catch_warnings():\n"
+        "    import requests\n"
+        "try:\n"
+        "    import urllib3.contrib.socks\n"
+        "except ImportError:\n"
+        "    print('no SOCKS support')\n"
+        "else:\n"
+        "    print('SOCKS support')\n"
+    )
+    done = _child(code, tmp_path, tmp_path / "store")
+    assert done.returncode == 0 and done.stdout.strip() in ("no SOCKS support", "SOCKS support")
+    assert done.stderr == ""
+
+
 def test_answering_loads_nothing_it_does_not_use(sample_settings: Settings, tmp_path: Path) -> None:
     code = (
         "import sys; from assistant import answer; "

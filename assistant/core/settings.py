@@ -11,6 +11,8 @@ settings down.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -38,14 +40,22 @@ PROCESS_ENVIRONMENT = {
     "OMP_WAIT_POLICY": "PASSIVE",
 }
 
+# Warnings no user can act on. requests silences urllib3's "SOCKS support ... requires PySocks"
+# itself, but a library's ``warnings.catch_warnings()`` in another thread can restore the filters
+# from before requests loaded; whether a command then printed it on stderr hung on thread timing.
+# Links are read with httpx, which never needs urllib3's SOCKS module.
+QUIET_WARNINGS = ("SOCKS support in urllib3 requires",)
+
 
 def configure_process() -> None:
     """Set what this process's libraries read when they load: no telemetry, analytics or
-    model-hub lookups, no progress bars of their own, OpenMP threads that sleep while they wait.
-    Entry points call it before the libraries load (importing the package changes nothing); a
-    value the user set is kept."""
+    model-hub lookups, no progress bars of their own, OpenMP threads that sleep while they wait,
+    none of :data:`QUIET_WARNINGS`. Entry points call it before the libraries load (importing the
+    package changes nothing); a value the user set is kept."""
     for name, value in PROCESS_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=re.escape(message))
 
 
 def checkout_root() -> Path | None:
