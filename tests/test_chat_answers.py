@@ -94,17 +94,21 @@ def test_a_question_asking_for_an_amount_opens_with_it(sample_root: Assistant) -
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "reason", "says"),
     [
-        "When did the UK designate the Haqqani Network a terrorist group?",
-        "How much reward is offered for Sirajuddin Haqqani?",
-        "Who leads the Islamic State Khorasan?",
+        ("When did the UK designate the Haqqani Network a terrorist group?", "other_entity", "mentions UK"),
+        ("How much reward is offered for Sirajuddin Haqqani?", "other_entity", "Sirajuddin Haqqani"),
+        ("Who leads the Islamic State Khorasan?", "other_role", "named in that role"),
     ],
 )
-def test_the_near_misses_users_met_are_declined(sample_root: Assistant, question: str) -> None:
+def test_the_near_misses_users_met_are_declined(
+    sample_root: Assistant, question: str, reason: str, says: str
+) -> None:
     reply = sample_root.answer(question)
-    assert reply.abstained and reply.citations == ()
-    assert "something else" in reply.text
+    assert reply.abstained and reply.citations == () and reply.reason == reason
+    assert says in reply.text and reply.related is not None  # the sentence it misses, shown as such
+    related = reply.related
+    assert sample_root.store.article_text(related.article_id)[related.start : related.end] == related.text
 
 
 def test_near_misses_of_every_kind_held_out_of_training_are_mostly_declined(sample_root: Assistant) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.records import RELATED
 from assistant.core.settings import Settings
 from assistant.storage.store import Store
 from tests.conftest import run_cli
@@ -33,7 +34,9 @@ def test_ask_json_has_the_documented_shape(sample_settings: Settings) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert set(reply) == {"text", "short", "abstained", "reason", "citations", "mode", "claims", "note"}
+    assert set(reply) == {
+        "text", "short", "abstained", "reason", "citations", "mode", "claims", "note", "related",
+    }  # fmt: skip
     assert reply["reason"] is None
     assert reply["mode"] == "extractive" and reply["claims"] == [] and reply["note"] == ""
     assert reply["abstained"] is False
@@ -55,7 +58,14 @@ def test_ask_json_abstention(sample_settings: Settings) -> None:
     reply = json.loads(done.stdout)
     assert done.returncode == 0
     assert reply["abstained"] is True and reply["citations"] == []
-    assert reply["reason"] == "near_miss"  # nothing in the article mentions France
+    assert reply["reason"] == "other_entity"  # nothing in the article mentions France
+    related = reply["related"]  # the closest sentence, shown as such and never as a citation
+    text = Store(sample_settings).article_text(related["article_id"])
+    assert text[related["start"] : related["end"]] == related["text"]
+    assert (
+        f"{RELATED}:\n“{related['text']}”"
+        in run_cli("assistant", "ask", "What is the capital of France?", store=sample_settings.store).stdout
+    )
 
 
 def test_blank_question_exits_1_with_a_message(sample_settings: Settings) -> None:

@@ -12,6 +12,7 @@ from assistant.answering.names import mentions
 from assistant.answering.nearmiss import (
     HARD,
     RULES,
+    Miss,
     Surroundings,
     mentions_every_word,
     misses,
@@ -81,7 +82,7 @@ def test_a_figure_the_whole_article_never_mentions_declines_outright() -> None:
         return Surroundings(sentence, sentence, sentence, (), lambda: article)
 
     found = misses(question, lambda: (), around(f"{sentence} It paid in 2013."))
-    assert found.decline() == "the article never mentions 2015"
+    assert found.decline() == Miss("other_entity", "the article never mentions 2015")
     elsewhere = misses(question, lambda: (), around(f"{sentence} In 2015 it fined the fishing group."))
     assert elsewhere.flag("missing_figure") and elsewhere.decline() is None  # another paragraph has it
     assert misses(question, lambda: (), Surroundings(sentence, sentence, sentence, ())).decline() is None
@@ -98,7 +99,8 @@ def test_the_sentence_must_state_what_the_question_asks_for() -> None:
     question = Question.parse("How much did the Tarvik ferry terminal cost?")
     on_topic = Surroundings("The Tarvik ferry terminal opened to crowds.", "", "Tarvik ferry terminal", ())
     found = misses(question, lambda: (), on_topic)
-    assert found.flag("unstated") and found.explain() == "the sentence does not state an amount"
+    assert found.flag("unstated")
+    assert found.explain() == Miss("missing_attribute", "the sentence does not state an amount")
     stating = Surroundings("The Tarvik ferry terminal cost €31 million.", "", "Tarvik ferry terminal", ())
     assert not misses(question, lambda: (), stating).flag("unstated")
     when = Question.parse("When did the Tarvik ferry terminal open?")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from assistant.answering.nearmiss import HARD, NO_MISSES, RULES, Misses
+from assistant.answering.nearmiss import HARD, NO_MISSES, REASONS, RULES, Misses
 from assistant.answering.policy import EXTRA_CITATION_RATIO, Abstain, Cite, Policy
 from assistant.question.parse import Question
 from assistant.search.features import FEATURES
@@ -86,16 +86,31 @@ def test_nothing_found_is_weak_evidence() -> None:
     assert decide(_ranking([]), Judgements()) == Abstain("weak_evidence")
 
 
+def near_miss(rule: str) -> Abstain:
+    """The decline of a best candidate that trips ``rule``: its reason, how, and it as related."""
+    return Abstain(REASONS[rule], f"trips {rule}", related=0)
+
+
 def test_a_weak_best_candidate_is_weak_evidence_or_a_near_miss_that_says_how() -> None:
     assert decide(_ranking([0.9, 0.1]), Judgements(weak_rows={0})) == Abstain("weak_evidence")
     hard = HARD[0]
     declined = decide(_ranking([0.9, 0.1]), Judgements(weak_rows={0}, tripped={0: hard}))
-    assert declined == Abstain("near_miss", f"trips {hard}")
+    assert declined == near_miss(hard)
     soft = next(rule for rule in RULES if rule not in HARD)  # a signal of the model, not a refusal
     assert decide(_ranking([0.9, 0.1]), Judgements(tripped={0: soft})) == Cite((0,))
     # ... yet when the model declines, the reply says how the sentence misses
     declined = decide(_ranking([0.9, 0.1]), Judgements(weak_rows={0}, tripped={0: soft}))
-    assert declined == Abstain("near_miss", f"trips {soft}")
+    assert declined == near_miss(soft)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_rule_declines_with_the_reason_for_how_it_misses(rule: str) -> None:
+    declined = decide(_ranking([0.9, 0.1]), Judgements(weak_rows={0}, tripped={0: rule}))
+    assert declined.reason == REASONS[rule] and declined.related == 0
+    attribute, role = {"unstated", "no_amount"}, {"unnamed_role"}  # the rest: another name, figure, place
+    assert declined.reason == (
+        "missing_attribute" if rule in attribute else "other_role" if rule in role else "other_entity"
+    )
 
 
 def test_the_best_then_up_to_two_strong_runners_up_that_say_something_else() -> None:
@@ -116,7 +131,7 @@ def test_a_near_missing_best_gives_way_to_one_strong_on_its_own() -> None:
     assert decide(_ranking([0.6, 0.4]), Judgements(tripped={0: HARD[0]})) == Cite((1,))
     # ... unless it is weak on its own: then the reply says how the best one misses
     declined = decide(_ranking([0.6, 0.4]), Judgements(weak_rows={1}, tripped={0: HARD[0]}))
-    assert declined == Abstain("near_miss", f"trips {HARD[0]}")
+    assert declined == near_miss(HARD[0])
 
 
 @pytest.mark.parametrize("probabilities", [[1.0], [0.7, 0.3], [0.4, 0.3, 0.2, 0.1]])

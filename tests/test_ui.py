@@ -12,7 +12,9 @@ import pytest
 from gradio_client import Client
 
 from assistant.answering.wording import Messages
+from assistant.core.records import RELATED
 from assistant.core.settings import Settings
+from assistant.interfaces.transcript import transcript
 from assistant.interfaces.web import ChatPage, safe_file_name
 from ingest.loader import MAX_BYTES
 from tests.conftest import CHROMA_VARS, ROOT, SAMPLE, free_port, library, make_root
@@ -184,9 +186,12 @@ def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
     page = chat_page(sample_settings)
     _, history, switch, view, turns = page.respond("What is the capital of France?", [], all_ids(page))
     citations = turns[-1].answer.citations
-    assert turns[-1].answer.reason == "near_miss"  # nothing in the article mentions France
+    assert turns[-1].answer.reason == "other_entity"  # nothing in the article mentions France
     reply = Fragment(history[-1]["content"]).text
     assert WORDING.abstain.rstrip(".") in reply
+    related = turns[-1].answer.related  # shown under its heading, not as the answer
+    assert reply.index(RELATED) < reply.index(related.text) and "[1]" not in reply
+    assert f"{RELATED}:\n\n“{related.text}”" in transcript(turns)
     assert ui_text("abstain_hint") in reply
     assert citations == ()
     assert ui_text("no_citations") in view

@@ -136,11 +136,13 @@ class ExtractiveAnswerer:
 
     def _reply(self, ranking: Ranking, decision: Decision) -> Answer:
         """The answer the decision makes: the declining words, or the cited sentences."""
-        if isinstance(decision, Abstain):
-            return Answer(
-                text=self.messages.declined(decision.reason, decision.detail), reason=decision.reason
-            )
         corpus, probabilities = ranking.corpus, ranking.probabilities
+        if isinstance(decision, Abstain):
+            at = decision.related
+            row = None if at is None else ranking.candidates[at].row
+            related = None if row is None else citation(corpus, row, float(probabilities[at]))
+            text = self.messages.declined(decision.reason, decision.detail)
+            return Answer(text=text, reason=decision.reason, related=related)
         cited = zip(decision.positions, decision.rows(ranking), strict=True)
         reply = compose([citation(corpus, row, float(probabilities[i])) for i, row in cited])
         if probabilities[decision.positions[0]] < SHORT_CONFIDENCE:

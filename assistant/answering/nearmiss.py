@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from assistant.answering.entities import Entity, EntityTagger
 from assistant.answering.names import alike, looked_for, mentions, normal
+from assistant.core.records import Reason
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
 from assistant.search.ranking import Ranking
@@ -182,6 +183,27 @@ RULES = (
 # Declined outright: the rules that decline almost no right answer on SQuAD v1.1. The others
 # weigh in the abstention model as signals, each with the weight it earned there.
 HARD = ("other_person", "missing_place", "unnamed_role", "no_amount", "figure_not_in_article")
+# What a decline by each rule tells a program: how the closest sentence misses.
+REASONS: dict[str, Reason] = {
+    "other_person": "other_entity",
+    "missing_place": "other_entity",
+    "missing_person": "other_entity",
+    "missing_figure": "other_entity",
+    "unstated": "missing_attribute",
+    "unnamed_role": "other_role",
+    "missing_name": "other_entity",
+    "no_amount": "missing_attribute",
+    "figure_not_in_article": "other_entity",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """How a candidate misses the question: the reason value, and the words that say how
+    ("nothing here mentions the UK")."""
+
+    reason: Reason
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,14 +216,18 @@ class Misses:
         """1.0 when ``rule`` trips, else 0.0: a signal of the abstention model."""
         return float(self.reasons[RULES.index(rule)] is not None)
 
-    def decline(self) -> str | None:
+    def decline(self) -> Miss | None:
         """Why the candidate is declined outright (a hard rule tripped), or None."""
-        return next((self.reasons[RULES.index(rule)] for rule in HARD if self.flag(rule)), None)
+        return self._first(HARD)
 
-    def explain(self) -> str | None:
+    def explain(self) -> Miss | None:
         """How the candidate misses, when it does: a hard rule's reason first, else the first
         other rule's (what a decline of the abstention model says)."""
-        return self.decline() or next((r for r in self.reasons if r is not None), None)
+        return self.decline() or self._first(RULES)
+
+    def _first(self, rules: Sequence[str]) -> Miss | None:
+        rule = next((r for r in rules if self.flag(r)), None)
+        return Miss(REASONS[rule], self.reasons[RULES.index(rule)] or "") if rule else None
 
 
 NO_MISSES = Misses((None,) * len(RULES))

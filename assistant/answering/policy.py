@@ -2,10 +2,12 @@
 
     ranking -> no searchable word: Abstain("no_terms")
             -> the best candidate too weak (the abstention model): Abstain("weak_evidence"),
-               or Abstain("near_miss") when it trips a near-miss rule (say how: a hard
-               rule's reason first, else the first other one's)
+               or, when it trips a near-miss rule, Abstain with that rule's reason
+               ("missing_attribute", "other_entity", "other_role": a hard rule's first, else
+               the first other one's) and the best candidate as the related sentence
             -> else the best eligible candidate, then up to two more strong ones that are
-               not near-duplicates: Cite(positions); none eligible: Abstain("near_miss")
+               not near-duplicates: Cite(positions); none eligible: Abstain as for a near
+               miss of the best candidate
 
 A candidate is eligible when it trips no hard near-miss rule and, when it is not the best
 one, is strong enough on its own (judged as if it were first). Every answerer reads the
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answering.abstention import Abstention
-from assistant.answering.nearmiss import NearMissJudge
+from assistant.answering.nearmiss import Miss, NearMissJudge
 from assistant.core.records import Reason
 from assistant.search.ranking import Ranking
 
@@ -43,13 +45,21 @@ class Cite:
 @dataclass(frozen=True, slots=True)
 class Abstain:
     """Say the articles do not answer, and why; ``detail`` says how a near miss misses
-    ("nothing here mentions the UK")."""
+    ("nothing here mentions the UK"), ``related`` is the position in the ranking of the
+    sentence it misses with (on the question's subject, shown as such, not as the answer)."""
 
     reason: Reason
     detail: str = ""
+    related: int | None = None
 
 
 Decision = Cite | Abstain
+
+
+def _declined(miss: Miss | None) -> Abstain:
+    """The decline when the best candidate does not answer: how it misses, if a rule says, with
+    it as the related sentence; else weak evidence."""
+    return Abstain(miss.reason, miss.detail, related=0) if miss else Abstain("weak_evidence")
 
 
 class Policy:
@@ -68,8 +78,7 @@ class Policy:
             return Abstain("weak_evidence")
         misses = self.judge.of(ranking)
         if self.abstention.weak(ranking, misses(0)):
-            near = misses(0).explain()
-            return Abstain("near_miss", near) if near else Abstain("weak_evidence")
+            return _declined(misses(0).explain())
         corpus, probabilities = ranking.corpus, ranking.probabilities
         chosen: list[int] = []
         best = probabilities[0]  # then the first one chosen
@@ -86,6 +95,6 @@ class Policy:
             if not chosen:
                 best = probabilities[i]
             chosen.append(i)
-        if not chosen:
-            return Abstain("near_miss", misses(0).decline() or "")
+        if not chosen:  # each candidate strong enough trips a hard rule (or is weak next to it)
+            return _declined(misses(0).explain())
         return Cite(tuple(chosen))

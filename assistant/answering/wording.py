@@ -36,7 +36,7 @@ class Messages:
 
     abstain: str  # the articles do not answer
     no_terms: str  # the question has no word to search for
-    near_miss: str  # the best sentence answers another question; {reason} says how
+    near_miss: MappingProxyType  # reason -> the words when the closest sentence misses; {reason}: how
     sources_heading: str
     about: MappingProxyType  # key -> wording of answers about a whole article ({title}, {value})
     sample_title: str  # the sample article's title: its example questions are offered while it is there
@@ -51,7 +51,7 @@ class Messages:
         return cls(
             abstain=data["abstain"],
             no_terms=data["no_terms"],
-            near_miss=data["near_miss"],
+            near_miss=MappingProxyType(dict(data["near_miss"])),
             sources_heading=data["sources_heading"],
             about=MappingProxyType({key: data[key] for key in _ABOUT}),
             sample_title=data["examples"]["sample"],
@@ -77,6 +77,6 @@ class Messages:
         (``detail``: how the closest sentence misses, for a near miss)."""
         if reason == "no_terms":
             return self.no_terms
-        if reason == "near_miss" and detail:
-            return self.near_miss.format(reason=detail)
+        if reason in self.near_miss and detail:
+            return self.near_miss[reason].format(reason=detail)
         return self.abstain

@@ -186,12 +186,16 @@ class Claim:
 
 Mode = Literal["extractive", "generated"]
 UNSUPPORTED = "Not supported by the articles, so left out"  # the heading of rejected claims
+RELATED = "Closest sentence, not an answer"  # the heading of a declined answer's related sentence
 
 # Why an answer declines, as a value a program can act on (the text says it to a person):
 Reason = Literal[
     "no_terms",  # the question holds no word to search for
     "weak_evidence",  # no sentence answers it with enough confidence
-    "near_miss",  # the closest sentence answers another question (another person, place, figure, role)
+    # The closest sentence is on the question's subject but answers another question:
+    "missing_attribute",  # it does not state what is asked (an amount, a date, a name ...)
+    "other_entity",  # it is about another person, place, name, figure or day than the question's
+    "other_role",  # no one near it is named in the role the question asks about
     "not_stated",  # the page does not say when it was published, who wrote it or which site ran it
 ]
 
@@ -201,10 +205,11 @@ class Answer:
     """An answer: ``text`` carries [n] markers for ``citations[n - 1]``.
 
     ``reason`` is set when the articles do not answer the question (:data:`Reason`): then
-    ``abstained`` is true, ``text`` says so and ``citations`` is empty. ``short`` is the phrase
-    that answers a question asking for a name, a date, a number or an amount, when one is
-    found with confidence. ``mode`` says whether the text is the articles' own sentences or
-    written by a language model; a generated answer keeps every sentence the model wrote in
+    ``abstained`` is true, ``text`` says so and ``citations`` is empty; ``related`` may hold the
+    closest sentence, on the question's subject but not its answer (shown as such, never cited).
+    ``short`` is the phrase that answers a question asking for a name, a date, a number or an
+    amount, when one is found with confidence. ``mode`` says whether the text is the articles'
+    own sentences or written by a language model; a generated answer keeps every sentence the model wrote in
     ``claims``, and ``text`` only the supported ones. ``note`` says why a generated answer fell
     back to the extractive one.
     """
@@ -216,6 +221,7 @@ class Answer:
     mode: Mode = "extractive"
     claims: tuple[Claim, ...] = ()
     note: str = ""
+    related: Citation | None = None
 
     @property
     def abstained(self) -> bool:
@@ -228,7 +234,7 @@ class Answer:
         answer's unsupported sentences apart, and why it fell back, if it did."""
         listed = [source_line(n, c) for n, c in self.numbered()]
         sources = ["", f"{heading}:", *listed] if listed else []
-        lines = [self.text] if self.abstained else [
+        lines = [self.text, *self._related_lines()] if self.abstained else [
             *([bold(self.short.text), ""] if self.short else []), self.text, *sources,
         ]  # fmt: skip
         rejected = self.rejected()
@@ -237,6 +243,11 @@ class Answer:
         if self.note:
             lines += ["", f"Note: {self.note}"]
         return "\n".join(lines)
+
+    def _related_lines(self) -> list[str]:
+        """The closest sentence of a declined answer, quoted, with where it stands."""
+        c = self.related
+        return ["", f"{RELATED}:", f"“{c.text}”", source_line(None, c)] if c else []
 
     def rejected(self) -> tuple[Claim, ...]:
         """The sentences a language model wrote that its sources do not support (left out)."""
@@ -257,6 +268,7 @@ class Answer:
             "mode": self.mode,
             "claims": [c.to_dict() for c in self.claims],
             "note": self.note,
+            "related": self.related.to_dict() if self.related else None,
         }
 
     @classmethod
@@ -274,6 +286,7 @@ class Answer:
                     Claim(**{**c, "citations": tuple(c["citations"])}) for c in data.get("claims") or ()
                 ),
                 note=data.get("note", ""),
+                related=Citation(**data["related"]) if data.get("related") else None,
             )
         except (KeyError, TypeError) as e:
             raise ValueError(f"not an answer of this assistant: {e}") from e
@@ -289,12 +302,14 @@ class Turn:
     answer: Answer | None = None
 
 
-def source_line(n: int, citation: Citation) -> str:
-    """The compact source of citation ``[n]``: article title, site and date, sentence number
-    (or the metadata field it quotes), and where to open it (address or file name)."""
+def source_line(n: int | None, citation: Citation) -> str:
+    """The compact source of citation ``[n]`` (of a sentence shown unnumbered when ``n`` is
+    None): article title, site and date, sentence number (or the metadata field it quotes), and
+    where to open it (address or file name)."""
     where = f" ({citation.byline})" if citation.byline else ""
     origin = f" · {citation.origin}" if citation.origin else ""
-    return f"[{n}] {citation.title}{where}, {citation.place}{origin}"
+    marker = "" if n is None else f"[{n}] "
+    return f"{marker}{citation.title}{where}, {citation.place}{origin}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]

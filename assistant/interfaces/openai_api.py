@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 MODEL = "article-assistant"  # the articles' own sentences, or the server's default chat model
 WRITTEN_BY = f"{MODEL}+"  # article-assistant+<spec>: the chat model <spec> writes the answer
-EXTRAS = ("citations", "short", "abstained", "reason")  # the answer's data beside its text
+EXTRAS = ("citations", "short", "abstained", "reason", "related")  # the answer's data beside its text
 
 
 class ContentPart(BaseModel):

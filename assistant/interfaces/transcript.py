@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.core.records import Citation, Turn
+from assistant.core.records import RELATED, Citation, Turn
 
 _ESCAPED = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
 
@@ -16,13 +16,15 @@ def _md(text: str) -> str:
     return " ".join(text.split()).translate(_ESCAPED)
 
 
-def _source(n: int, c: Citation) -> str:
+def _source(n: int | None, c: Citation) -> str:
+    """Citation ``n`` as a list item, or an unnumbered quote when ``n`` is None."""
     if c.url:
         origin = f" <{c.url}>" if not set(c.url) & set(" <>\n") else f" {_md(c.url)}"
     else:
         origin = f" ({_md(c.file)})" if c.file else ""
     where = f", {_md(c.byline)}" if c.byline else ""
-    return f"{n}. “{_md(c.text)}” — *{_md(c.title)}*{where}, {c.place}{origin}"
+    marker = "" if n is None else f"{n}. "
+    return f"{marker}“{_md(c.text)}” — *{_md(c.title)}*{where}, {c.place}{origin}"
 
 
 def transcript(turns: Sequence[Turn], title: str = "Conversation") -> str:
@@ -38,6 +40,8 @@ def transcript(turns: Sequence[Turn], title: str = "Conversation") -> str:
         lines += [f"**A:** {_md(answer.text)}", ""]
         if answer.citations:
             lines += ["Sources:", "", *(_source(n, c) for n, c in answer.numbered()), ""]
+        if answer.related:
+            lines += [f"{RELATED}:", "", _source(None, answer.related), ""]
         if answer.note:
             lines += [f"*Note: {_md(answer.note)}*", ""]
     return "\n".join(lines).rstrip() + "\n"

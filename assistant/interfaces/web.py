@@ -45,6 +45,7 @@ from assistant.app import Assistant
 from assistant.core.errors import AssistantError, EmptyStoreError, InvalidQuestionError
 from assistant.core.library import Follow, Library, LinkOptions
 from assistant.core.records import (
+    RELATED,
     UNSUPPORTED,
     Answer,
     ArticleInfo,
@@ -101,6 +102,8 @@ CSS = """
 .reply .rejected { border-top: 1px dashed var(--border-color-primary); margin-top: .4em; padding-top: .3em; }
 .reply .rejected .claim { color: var(--body-text-color-subdued); font-size: .92em; margin: 0 0 .3em; }
 .reply .cited { border-top: 1px solid var(--border-color-primary); padding-top: .4em; font-size: .92em; }
+.reply .related { border-left: 3px solid var(--border-color-primary); padding-left: .6em; font-size: .92em; }
+.reply .related .quote { margin: 0 0 .2em; font-style: italic; }
 .reply .cited-heading { font-weight: 600; margin: 0 0 .3em; }
 .reply .citation { margin: 0 0 .4em; }
 .reply .citation, .reply .hint, #article-view .meta, #article-list .src {
@@ -169,6 +172,7 @@ def reply_html(answer: Answer, messages: Messages, turn: int = 0) -> str:
     if answer.abstained:
         return (
             f'<div class="reply abstained"><p class="answer">{html.escape(answer.text)}</p>'
+            f"{_related_html(answer)}"
             f'<p class="hint">{html.escape(messages.ui["abstain_hint"])}</p>{extra}</div>'
         )
     sources = "".join(f'<p class="citation">{_citation_html(turn, n, c)}</p>' for n, c in answer.numbered())
@@ -185,12 +189,28 @@ def reply_html(answer: Answer, messages: Messages, turn: int = 0) -> str:
 def _citation_html(turn: int, n: int, c: Citation) -> str:
     """A source line: opens the sentence in the article view; its address links to the page."""
     line = html.escape(source_line(n, replace(c, url=None, file=None)))
-    opened = f'<a class="open-cite" href="#cite-{turn}-{n}">{line}</a>'
+    return f'<a class="open-cite" href="#cite-{turn}-{n}">{line}</a>{_origin_html(c)}'
+
+
+def _related_html(answer: Answer) -> str:
+    """A declined answer's closest sentence, quoted under a heading that says it is no answer."""
+    c = answer.related
+    if c is None:
+        return ""
+    line = html.escape(source_line(None, replace(c, url=None, file=None)))
+    return (
+        f'<div class="related"><p class="cited-heading">{html.escape(RELATED)}</p>'
+        f'<p class="quote">“{html.escape(c.text)}”</p><p class="citation">{line}{_origin_html(c)}</p></div>'
+    )
+
+
+def _origin_html(c: Citation) -> str:
+    """Where a cited article can be opened: its web address as a link, else its file name."""
     if c.url and c.url.startswith(("https://", "http://")):
         address = html.escape(c.url, quote=True)
-        link = f'<a class="origin" href="{address}" target="_blank" rel="noopener noreferrer">{address}</a>'
-        return f"{opened} · {link}"
-    return f"{opened} · {html.escape(c.file)}" if c.file else opened
+        opens = 'target="_blank" rel="noopener noreferrer"'
+        return f' · <a class="origin" href="{address}" {opens}>{address}</a>'
+    return f" · {html.escape(c.file)}" if c.file else ""
 
 
 def _rejected_html(answer: Answer) -> str:
