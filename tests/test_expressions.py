@@ -24,6 +24,8 @@ def _states(question: str, sentence: str) -> bool | None:
         ("How many stalls does the 3rd night market have?", "The 3rd night market opened in May.", False),
         ("How many stalls does the 3rd night market have?", "It has forty stalls this year.", True),
         ("How many stalls does the night market have?", "The market began in 1998.", False),  # a year
+        ("How many stalls does the night market have?", "Traders rent 1,200 stalls there.", True),
+        ("How many guests came to the gala?", "A dinner for 2000 guests marked the opening.", True),
         # a date for "when"; a duration for "how long"
         ("When did the ferry service resume?", "The ferry service resumed in March.", True),
         ("When did the ferry service resume?", "The ferry service resumed after repairs.", False),
@@ -50,6 +52,8 @@ def test_figures_are_read_with_their_kind() -> None:
     kinds = dict(stated("The $1.2 billion stadium opened in 2014 after a 30-month build.").figures)
     assert "MONEY" in kinds["1.2"]
     assert kinds["2014"] == {"DATE"}  # a bare year is a date, not a count
+    assert dict(stated("It employs 2,000 people.").figures)["2000"] == {"CARDINAL"}  # never a year
+    assert dict(stated("The 2012 elections were close.").figures)["2012"] == {"DATE", "CARDINAL"}
     assert "DATE" in kinds["30"]  # a duration
 
 

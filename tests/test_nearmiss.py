@@ -89,10 +89,15 @@ def test_a_figure_the_whole_article_never_mentions_declines_outright() -> None:
 
 
 def test_how_many_needs_a_number() -> None:
-    assert "unstated" in _tripped("How many civilians were evacuated?", "Civilians were evacuated at night.")
-    assert "unstated" not in _tripped(
+    # a count is asked for first, and only a figure states one: declined outright
+    assert {"unstated", "no_amount"} <= _tripped(
+        "How many civilians were evacuated?", "Civilians were evacuated at night."
+    )
+    assert not {"unstated", "no_amount"} & _tripped(
         "How many civilians were evacuated?", "Ninety civilians were evacuated."
     )
+    # a number among other kinds of answer ("what number ...") only weighs in the abstention model
+    assert _tripped("What number did the ferry carry?", "The ferry carried cars.") & {"no_amount"} == set()
 
 
 def test_the_sentence_must_state_what_the_question_asks_for() -> None:

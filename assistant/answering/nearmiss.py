@@ -16,9 +16,9 @@ that one decides: the sentence answers another question. A candidate is a near m
 - **someone not there**: a person the question names is mentioned nowhere in the paragraph;
 - **not stated**: the question asks for a kind of expression (an amount for "how much", a
   date for "when", a name for "who") and the sentence states none that the question does not
-  name itself (:class:`~assistant.question.expressions.Expected`); when it asks for an amount
-  or a percentage first ("how much does it cost?"), this declines the sentence outright
-  (**no amount**);
+  name itself (:class:`~assistant.question.expressions.Expected`); when it asks for an amount,
+  a percentage or a count first ("how much does it cost?", "how many people came?"), this
+  declines the sentence outright (**no amount**);
 - **a name not there**: a capitalised word or a figure of the question ("Xbox", "6th") is
   not mentioned in the paragraph, in any form :func:`alike` takes for it;
 - **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from assistant.answering.entities import Entity, EntityTagger
 from assistant.answering.names import alike, looked_for, mentions, normal
 from assistant.core.records import Reason
+from assistant.question.forms import asks_count
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
 from assistant.search.ranking import Ranking
@@ -248,6 +249,8 @@ def misses(
     whole = around.article() if figure is not None else ""  # "": the article is not known
     nowhere = bool(whole) and missing_figure(text, whole) is not None
     unstated = question.expects.stated_in(around.sentence) is False
+    figure_first = bool(question.labels) and (question.labels[0] in AMOUNTS or asks_count(text))
+    lacks = f"the sentence does not state {question.expects.lacking()}"
     name = None if every else missing_name(text, around.paragraph)
     unnamed = False
     if question.role is not None:
@@ -259,10 +262,10 @@ def misses(
             f"nothing here mentions {place}" if place else None,
             f"nothing here mentions {absent}" if absent else None,
             f"nothing here mentions {figure}" if figure else None,
-            f"the sentence does not state {question.expects.lacking()}" if unstated else None,
+            lacks if unstated else None,
             "no one here is named in that role" if unnamed else None,
             f"nothing here mentions {name}" if name else None,
-            "the sentence does not state an amount" if unstated and question.labels[0] in AMOUNTS else None,
+            lacks if unstated and figure_first else None,
             f"the article never mentions {figure}" if nowhere else None,
         )
     )

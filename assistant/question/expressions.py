@@ -92,6 +92,10 @@ _MONTH_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s*$")
 _MONTH_AFTER = re.compile(rf"^(?:\s+of)?\s+(?:{_MONTHS})\b")
 
 
+# A plural noun after a number ("2000 guests", "1013 times"): what the number counts.
+_COUNTED = re.compile(r"^\s+(?!(?:was|has|is|as|its|his|this|thus|plus|across|us|does)\b)[a-z]{2,}s\b")
+
+
 def _kinds(match: re.Match[str], sentence: str) -> frozenset[str]:
     before, after = (
         sentence[max(0, match.start() - 12) : match.start()],
@@ -110,6 +114,10 @@ def _kinds(match: re.Match[str], sentence: str) -> frozenset[str]:
     if match.group("measure"):
         return frozenset({"QUANTITY", "CARDINAL"})
     if _YEAR.match(_value(match)) and not match.group("scale"):
+        if "," in match.group("number"):
+            return frozenset({"CARDINAL"})  # "2,000" is a count, never a year
+        if _COUNTED.match(after):
+            return frozenset({"DATE", "CARDINAL"})  # "2000 guests", or "the 2012 elections"
         return frozenset({"DATE"})  # a bare year
     if match.group("scale"):
         return frozenset({"MONEY", "QUANTITY", "CARDINAL"})  # "600 million" is often an amount

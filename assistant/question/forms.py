@@ -41,6 +41,14 @@ def asks_cause(question: str) -> bool:
     return bool(_WHY.search(question))
 
 
+_COUNT_QUESTION = re.compile(r"\bhow many\b", re.I)
+
+
+def asks_count(question: str) -> bool:
+    """Whether the question asks how many: for a count, which only a figure states."""
+    return bool(_COUNT_QUESTION.search(question))
+
+
 # (question pattern, entity labels that answer it, most likely first); the first match wins
 _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     (re.compile(pattern, re.I), labels)
