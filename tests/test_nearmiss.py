@@ -138,6 +138,10 @@ def test_who_holds_a_role_needs_a_person_named_with_it() -> None:
     assert "unnamed_role" in _tripped(
         leads, "Biden may attack the Islamic State-Khorasan without approval.", people=("Biden",)
     )
+    # a role named by its noun of action: "the founding of ... by", "leading"
+    founded = "The founding of the Tarvik Rowing Club in 1928 by Mary Holt drew crowds."
+    asked = "Who founded the Tarvik Rowing Club?"
+    assert "unnamed_role" not in _tripped(asked, founded, people=("Mary Holt",))
 
 
 def test_the_hard_rules_are_a_part_of_the_rules() -> None:

@@ -12,9 +12,10 @@ import re
 
 # A role asked about, and the words that show a sentence names who holds it.
 _ROLES = {
-    "lead": "lead leads led leader leaders leadership head heads headed chief chairman chair director "
-    "commander ceo ruler rules ruled runs ran boss",
-    "found": "found founded founder founders established created started",
+    "lead": "lead leads led leading leader leaders leadership head heads headed heading chief chairman chair "
+    "director commander ceo ruler rules ruled runs ran boss",
+    "found": "found founded founding founder founders cofounder cofounders established establishing created "
+    "creator started",
     "spokesperson": "spokesperson spokesman spokeswoman spokespeople secretary",
     "ambassador": "ambassador ambassadors envoy envoys emissary",
     "minister": "minister ministers premier",
