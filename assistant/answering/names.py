@@ -1,6 +1,7 @@
 """Telling whether a text names the same person, place or thing as another, the way people
 write names: in any case, with or without "the" or a possessive, by a usual alias ("U.S." for
-"US", "Britain" for "UK"), in another form ("Afghan" for "Afghanistan", "Haqqanis" for
+"US", "Britain" for "UK"), by its initials ("NSPCC" for "National Society for the Prevention of
+Cruelty to Children"), in another form ("Afghan" for "Afghanistan", "Haqqanis" for
 "Haqqani") or spelt with one letter off ("Moncalm" for "Montcalm").
 
 The near-miss rules (:mod:`assistant.answering.nearmiss`) and the check of generated answers
@@ -31,6 +32,20 @@ def normal(text: str) -> str:
     return " ".join(w for w in re.findall(r"\w+", text) if w != "the")
 
 
+# Capitalised words in a row, with the small words a name may hold between them.
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|the|and|to|on|in|de|du|la)\s+)*[A-Z][\w'’-]*)+")
+
+
+def initials(text: str) -> frozenset[str]:
+    """The initials of three or more capitalised words in a row of ``text``, lower-cased:
+    "nspcc" for "(Britain's) National Society for the Prevention of Cruelty to Children"."""
+    found = set()
+    for run in _NAME_RUN.findall(text):
+        letters = "".join(w[0] for w in run.split() if w[0].isupper()).lower()
+        found.update(letters[i:j] for i in range(len(letters)) for j in range(i + 3, len(letters) + 1))
+    return frozenset(found)
+
+
 def alike(word: str, other: str) -> bool:
     """Whether two normalised words are forms of one name: "afghan"/"afghanistan",
     "panther"/"panthers", or one spelt with a letter off ("moncalm"/"montcalm")."""
@@ -58,7 +73,7 @@ def mentions(text: str, name: str) -> bool:
     """Whether ``text`` names ``name``: as written, by an alias, or word by word in any of
     their forms (its words of three letters or more, when it has some)."""
     wanted, haystack = normal(name), f" {normal(text)} "
-    if not wanted or f" {wanted} " in haystack:
+    if not wanted or f" {wanted} " in haystack or wanted in initials(text):
         return True
     if any(f" {form} " in haystack for form in _ALIAS_OF.get(wanted, ())):
         return True

@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.entities import Entity, EntityTagger
-from assistant.answering.names import alike, looked_for, mentions, normal
+from assistant.answering.names import alike, initials, looked_for, mentions, normal
 from assistant.core.records import Reason
 from assistant.question.forms import asks_count
 from assistant.question.parse import Question
@@ -85,11 +85,11 @@ def other_person(question: str, sentence: str, paragraph: str) -> str | None:
         last = tokens[position + 1].strip('?,.;:!"”“()').removesuffix("’s").removesuffix("'s")
         if not (last[:1].isupper() and first[:1].isupper()):
             continue
-        asked = normal(first).split()
+        asked = normal(first).split()[-1:]  # "Kylie" of "Coty-Kylie Jenner"
         for match in re.finditer(rf"\b([A-Z][\w’'.-]*)\s+{re.escape(last)}\b", sentence):
             given = normal(match.group(1)).split()
             elsewhere = any(alike(asked[0], w) for w in words) if asked else True
-            if given and not elsewhere and not alike(asked[0], given[0]):
+            if given and not elsewhere and not alike(asked[0], given[-1]):
                 return f"{first} {last}"
     return None
 
@@ -150,7 +150,7 @@ _NAME_OR_FIGURE = re.compile(r"\b(?:[A-Z][\w'’-]*|\w*\d[\w-]*)")
 def missing_name(question: str, paragraph: str) -> str | None:
     """A capitalised word or a figure of the question (but its first word) that the paragraph
     does not mention in any form :func:`alike` takes for it ("Xbox", "6th")."""
-    found = set(normal(paragraph).split())
+    found = set(normal(paragraph).split()) | initials(paragraph)
     for match in _NAME_OR_FIGURE.finditer(question):
         if match.start() == 0:
             continue
