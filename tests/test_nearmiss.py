@@ -23,7 +23,7 @@ from assistant.answering.nearmiss import (
 )
 from assistant.question.parse import Question
 from assistant.question.roles import role_asked
-from tests.conftest import ROOT
+from tests.conftest import ROOT, library, make_root
 
 TAGGER = EntityTagger()
 
@@ -213,3 +213,31 @@ def test_the_question_s_entities_are_asked_for_only_when_a_rule_needs_them() -> 
     elsewhere = "When did the UK designate the Haqqani Network?"
     assert misses(Question.parse(elsewhere), entities(elsewhere), here).flag("missing_place")
     assert asked == [elsewhere]
+
+
+CLUB = (
+    "Tarvik rowing club marks its centenary\n\n"
+    "The chairman of the Tarvik Rowing Club praised the crews at the centenary regatta on Saturday. "
+    "Mary Holt, who rowed in the first boat, thanked the volunteers. "
+    "The regatta drew 3,000 visitors to the harbour.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("wording", "declined"),
+    [
+        (CLUB, True),  # the chairman is not named; Mary Holt, named beside him, holds no such role
+        (
+            CLUB.replace("The chairman of the Tarvik Rowing Club praised", "Club chairman Erik Lund praised"),
+            False,
+        ),
+    ],
+)
+def test_a_role_holder_is_a_person_named_in_a_sentence_with_the_role(
+    settings, tmp_path, wording: str, declined: bool
+) -> None:
+    (tmp_path / "club.txt").write_text(wording)
+    library(settings).add_sources([tmp_path / "club.txt"])
+    reply = make_root(settings).answer("Who is the chairman of the Tarvik Rowing Club?")
+    assert reply.abstained is declined
+    assert reply.reason == ("other_role" if declined else None)

@@ -71,7 +71,7 @@ class Surroundings:
     sentence: str
     window: str  # the sentence and its neighbours in the paragraph
     paragraph: str  # the sentence's paragraph and its article's title
-    people: tuple[str, ...]  # the persons the window names
+    people: tuple[str, ...]  # the persons named in a sentence of the window with a word of the role asked
     article: Callable[[], str] = str  # the text of its whole article, read when asked ("": unknown)
 
 
@@ -298,16 +298,20 @@ class NearMissJudge:
         corpus = ranking.corpus
         paragraph = corpus.paragraph_of[row]
         window_rows = (int(corpus.previous[row]), row, int(corpus.following[row]))
-        window = " ".join(
+        nearby = [
             corpus.sentences[r].text
             for r in dict.fromkeys(window_rows)
             if corpus.paragraph_of[r] == paragraph
-        )
+        ]
         sentence = corpus.sentences[row]
         texts = [corpus.sentences[int(r)].text for r in corpus.rows_of_paragraph(paragraph)]
         people = ()
-        if ranking.question.role:  # only a "who holds this role" question needs the window's people
-            people = tuple(e.text for e in self.tagger.entities([window])[0] if e.label == "PERSON")
+        role = ranking.question.role
+        if role:  # only a "who holds this role" question needs people: those named beside the role
+            holding = [text for text in nearby if role_words(role) & set(normal(text).split())]
+            found = self.tagger.entities(holding) if holding else []
+            people = tuple(e.text for entities in found for e in entities if e.label == "PERSON")
+        window = " ".join(nearby)
 
         def article() -> str:
             rows = corpus.rows_of_article(int(corpus.article_of[row]))
