@@ -138,9 +138,9 @@ class ExtractiveAnswerer:
         """The answer the decision makes: the declining words, or the cited sentences."""
         corpus, probabilities = ranking.corpus, ranking.probabilities
         if isinstance(decision, Abstain):
-            at = decision.related
-            row = None if at is None else ranking.candidates[at].row
-            related = None if row is None else citation(corpus, row, float(probabilities[at]))
+            at, related = decision.related, None
+            if at is not None:
+                related = citation(corpus, ranking.candidates[at].row, float(probabilities[at]))
             text = self.messages.declined(decision.reason, decision.detail)
             return Answer(text=text, reason=decision.reason, related=related)
         cited = zip(decision.positions, decision.rows(ranking), strict=True)

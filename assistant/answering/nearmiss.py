@@ -22,8 +22,8 @@ that one decides: the sentence answers another question. A candidate is a near m
 - **a name not there**: a capitalised word or a figure of the question ("Xbox", "6th") is
   not mentioned in the paragraph, in any form :func:`alike` takes for it;
 - **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
-  the ambassador to ...?") and the sentence and its neighbours name no person with a word
-  of that role.
+  the ambassador to ...?") and neither the sentence nor its neighbours name a person in a
+  sentence with a word of that role ("the chairman praised ..." names none).
 
 Each rule was kept only where it costs almost no right answer on SQuAD v1.1 while declining
 SQuAD v2's unanswerable questions (``docs/quality.md``). Names come from the question's

@@ -209,9 +209,9 @@ class Answer:
     closest sentence, on the question's subject but not its answer (shown as such, never cited).
     ``short`` is the phrase that answers a question asking for a name, a date, a number or an
     amount, when one is found with confidence. ``mode`` says whether the text is the articles'
-    own sentences or written by a language model; a generated answer keeps every sentence the model wrote in
-    ``claims``, and ``text`` only the supported ones. ``note`` says why a generated answer fell
-    back to the extractive one.
+    own sentences or written by a language model; a generated answer keeps every sentence the
+    model wrote in ``claims``, and ``text`` only the supported ones. ``note`` says why a
+    generated answer fell back to the extractive one.
     """
 
     text: str
