@@ -96,6 +96,7 @@ def test_the_openai_client_gets_the_cited_answer(client: OpenAI, sample_root: As
     article = sample_root.store.article_text(first["article_id"])
     assert article[first["start"] : first["end"]] == first["text"]
     assert completion.model_extra["abstained"] is False and completion.model_extra["reason"] is None
+    assert completion.model_extra["related"] is None  # a declined answer's closest sentence, apart
     assert (
         completion.usage.completion_tokens > 0
         and completion.usage.total_tokens > completion.usage.prompt_tokens

@@ -10,9 +10,9 @@ The model ``article-assistant`` answers as the JSON API does with no chat model 
 own sentences, or the server's default chat model); ``article-assistant+<spec>`` has the chat model
 ``spec`` write it (``+local``, ``+ollama:llama3.2``). The content is :meth:`Answer.as_text` (the short
 answer, the answer with its [n] markers, the sources); beside it the completion carries ``citations``,
-``short``, ``abstained`` and ``reason`` as the JSON API gives them. ``article_ids``, a field OpenAI does
-not have (``extra_body``), limits the articles asked. Options it does not use (temperature, tools...)
-are accepted and ignored.
+``short``, ``abstained``, ``reason`` and ``related`` as the JSON API gives them. ``article_ids``, a
+field OpenAI does not have (``extra_body``), limits the articles asked. Options it does not use
+(temperature, tools...) are accepted and ignored.
 
 ``"stream": true`` sends OpenAI's chunks: the role, the content, a last chunk with ``finish_reason``
 and the citations, then ``[DONE]``. The content is only ever the checked answer. A chat model's
