@@ -120,6 +120,13 @@ def test_more_after_questions_shows_only_what_no_turn_showed(sample_root: Assist
     assert turns[-1].answer.citations and len(more) == len(set(more)) and not asked & set(more)
 
 
+def test_more_after_a_declined_question_continues_the_only_article(sample_root: Assistant) -> None:
+    declined = Turn("What is the capital of France?", sample_root.answer("What is the capital of France?"))
+    assert declined.answer.abstained
+    more = sample_root.answer("Tell me more", [declined])  # the article from its start, not a list of leads
+    assert more.citations and more.citations == sample_root.answer("Summarize the article").citations
+
+
 def test_earlier_questions_given_as_text_are_each_answered_once(
     sample_root: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:

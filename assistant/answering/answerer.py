@@ -176,10 +176,11 @@ class ExtractiveAnswerer:
     ) -> Answer:
         """A summary, more of it, or the article's metadata, for the article in focus."""
         intent = question.intent
+        number: int | None = None
         shown: set[int] = set()
         if intent.kind == "more":
             number, shown = self._shown_before(turns, corpus, chosen)
-        else:
+        if number is None:  # "more" after no article's sentences: the only one chosen, if one
             number = self.focus(intent.topic, turns, corpus, chosen)
         if number is None:
             return about.leads(corpus, _numbers(corpus, chosen), self.messages)
