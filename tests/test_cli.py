@@ -59,12 +59,16 @@ def test_ask_json_abstention(sample_settings: Settings) -> None:
     assert done.returncode == 0
     assert reply["abstained"] is True and reply["citations"] == []
     assert reply["reason"] == "other_entity"  # nothing in the article mentions France
+    assert reply["related"] is None  # no sentence on the subject to show
+    near = "When did the UK designate the Haqqani Network a terrorist group?"
+    reply = json.loads(run_cli("assistant", "ask", near, "--json", store=sample_settings.store).stdout)
+    assert reply["reason"] == "other_entity" and reply["citations"] == []
     related = reply["related"]  # the closest sentence, shown as such and never as a citation
     text = Store(sample_settings).article_text(related["article_id"])
     assert text[related["start"] : related["end"]] == related["text"]
     assert (
         f"{RELATED}:\n“{related['text']}”"
-        in run_cli("assistant", "ask", "What is the capital of France?", store=sample_settings.store).stdout
+        in run_cli("assistant", "ask", near, store=sample_settings.store).stdout
     )
 
 

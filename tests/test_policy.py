@@ -12,7 +12,7 @@ import pytest
 from assistant.answering.nearmiss import HARD, NO_MISSES, REASONS, RULES, Misses
 from assistant.answering.policy import EXTRA_CITATION_RATIO, Abstain, Cite, Policy
 from assistant.question.parse import Question
-from assistant.search.features import FEATURES
+from assistant.search.features import COLUMN, FEATURES
 from assistant.search.ranking import Ranking
 from assistant.search.retrieval import Candidate, Evidence
 from assistant.storage.store import StoredSentence
@@ -50,9 +50,14 @@ def _ranking(
         for row in range(n)
     )
     p = np.array(probabilities, dtype=np.float32)
-    return Ranking(
-        _corpus(), Question.parse(question), candidates, np.zeros((n, len(FEATURES))), np.log(p), p
-    )
+    return Ranking(_corpus(), Question.parse(question), candidates, _features(n), np.log(p), p)
+
+
+def _features(n: int, coverage: float = 0.5) -> np.ndarray:
+    """Ranking features of n candidates: zeros, but each holds some of the question's words."""
+    features = np.zeros((n, len(FEATURES)))
+    features[:, COLUMN["coverage"]] = coverage
+    return features
 
 
 def _misses(rule: str | None) -> Misses:
@@ -101,6 +106,13 @@ def test_a_weak_best_candidate_is_weak_evidence_or_a_near_miss_that_says_how() -
     # ... yet when the model declines, the reply says how the sentence misses
     declined = decide(_ranking([0.9, 0.1]), Judgements(weak_rows={0}, tripped={0: soft}))
     assert declined == near_miss(soft)
+
+
+def test_a_near_miss_on_another_subject_shows_no_related_sentence() -> None:
+    ranking = _ranking([0.9, 0.1])
+    ranking.features[:, COLUMN["coverage"]] = 0.0  # the sentence holds none of the question's words
+    declined = decide(ranking, Judgements(weak_rows={0}, tripped={0: HARD[0]}))
+    assert declined == Abstain(REASONS[HARD[0]], f"trips {HARD[0]}", related=None)
 
 
 @pytest.mark.parametrize("rule", RULES)

@@ -189,13 +189,22 @@ def test_an_abstention_reads_as_a_sentence(sample_settings: Settings) -> None:
     assert turns[-1].answer.reason == "other_entity"  # nothing in the article mentions France
     reply = Fragment(history[-1]["content"]).text
     assert WORDING.abstain.rstrip(".") in reply
-    related = turns[-1].answer.related  # shown under its heading, not as the answer
-    assert reply.index(RELATED) < reply.index(related.text) and "[1]" not in reply
-    assert f"{RELATED}:\n\n“{related.text}”" in transcript(turns)
+    assert turns[-1].answer.related is None and RELATED not in reply  # nothing on that subject
     assert ui_text("abstain_hint") in reply
     assert citations == ()
     assert ui_text("no_citations") in view
     assert switch["visible"] is False
+    _, history, _, _, turns = page.respond(
+        "When did the UK designate the Haqqani Network a terrorist group?",
+        history,
+        all_ids(page),
+        None,
+        turns,
+    )
+    reply = Fragment(history[-1]["content"]).text
+    related = turns[-1].answer.related  # on the subject: shown under its heading, not as the answer
+    assert reply.index(RELATED) < reply.index(related.text) and "[1]" not in reply
+    assert f"{RELATED}:\n\n“{related.text}”" in transcript(turns)
 
 
 def test_errors_are_notices_in_the_chat_and_change_nothing(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from assistant.answering.abstention import Abstention
 from assistant.answering.nearmiss import Miss, NearMissJudge
 from assistant.core.records import Reason
+from assistant.search.features import COLUMN
 from assistant.search.ranking import Ranking
 
 MAX_CITATIONS = 3
@@ -56,10 +57,14 @@ class Abstain:
 Decision = Cite | Abstain
 
 
-def _declined(miss: Miss | None) -> Abstain:
+def _declined(miss: Miss | None, ranking: Ranking) -> Abstain:
     """The decline when the best candidate does not answer: how it misses, if a rule says, with
-    it as the related sentence; else weak evidence."""
-    return Abstain(miss.reason, miss.detail, related=0) if miss else Abstain("weak_evidence")
+    it as the related sentence when it holds some of the question's words (else it is on
+    another subject: "the capital of France" against a sentence about Biden); else weak evidence."""
+    if miss is None:
+        return Abstain("weak_evidence")
+    on_subject = ranking.features[0, COLUMN["coverage"]] > 0
+    return Abstain(miss.reason, miss.detail, related=0 if on_subject else None)
 
 
 class Policy:
@@ -78,7 +83,7 @@ class Policy:
             return Abstain("weak_evidence")
         misses = self.judge.of(ranking)
         if self.abstention.weak(ranking, misses(0)):
-            return _declined(misses(0).explain())
+            return _declined(misses(0).explain(), ranking)
         corpus, probabilities = ranking.corpus, ranking.probabilities
         chosen: list[int] = []
         best = probabilities[0]  # then the first one chosen
@@ -96,5 +101,5 @@ class Policy:
                 best = probabilities[i]
             chosen.append(i)
         if not chosen:  # each candidate strong enough trips a hard rule (or is weak next to it)
-            return _declined(misses(0).explain())
+            return _declined(misses(0).explain(), ranking)
         return Cite(tuple(chosen))
