@@ -10,6 +10,7 @@ The near-miss rules (:mod:`assistant.answering.nearmiss`) and the check of gener
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -36,6 +37,7 @@ def normal(text: str) -> str:
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|the|and|to|on|in|de|du|la)\s+)*[A-Z][\w'’-]*)+")
 
 
+@functools.lru_cache(maxsize=1024)  # each rule and each name of a question asks of the same paragraph
 def initials(text: str) -> frozenset[str]:
     """The initials of three or more capitalised words in a row of ``text``, lower-cased:
     "nspcc" for "(Britain's) National Society for the Prevention of Cruelty to Children"."""
@@ -73,7 +75,7 @@ def mentions(text: str, name: str) -> bool:
     """Whether ``text`` names ``name``: as written, by an alias, or word by word in any of
     their forms (its words of three letters or more, when it has some)."""
     wanted, haystack = normal(name), f" {normal(text)} "
-    if not wanted or f" {wanted} " in haystack or wanted in initials(text):
+    if not wanted or f" {wanted} " in haystack or (" " not in wanted and wanted in initials(text)):
         return True
     if any(f" {form} " in haystack for form in _ALIAS_OF.get(wanted, ())):
         return True

@@ -112,10 +112,13 @@ def mentions_every_word(question: str, paragraph: str) -> bool:
     """Whether ``paragraph`` mentions every word of ``question`` that a name can hold, in a form
     :func:`alike` takes for it: then it mentions every name the question holds."""
     found = set(normal(paragraph).split())
-    return all(
-        word in found or (len(word) > 2 and any(alike(word, other) for other in found))
-        for word in set(normal(question).split()) - _FUNCTION_WORDS
-    )
+    return all(_found(word, found) for word in set(normal(question).split()) - _FUNCTION_WORDS)
+
+
+def _found(word: str, found: set[str]) -> bool:
+    """Whether the normalised ``word`` is among the words ``found``, in a form :func:`alike` takes
+    for it (words of three letters or more)."""
+    return word in found or (len(word) > 2 and any(alike(word, other) for other in found))
 
 
 def missing_place(places: Sequence[Entity], paragraph: str) -> str | None:
@@ -154,11 +157,7 @@ def missing_name(question: str, paragraph: str) -> str | None:
     for match in _NAME_OR_FIGURE.finditer(question):
         if match.start() == 0:
             continue
-        for word in normal(match.group(0)).split():
-            if word in _FUNCTION_WORDS or word in found:
-                continue
-            if len(word) > 2 and any(alike(word, other) for other in found):
-                continue
+        if any(w not in _FUNCTION_WORDS and not _found(w, found) for w in normal(match.group(0)).split()):
             return match.group(0).removesuffix("’s").removesuffix("'s")
     return None
 

@@ -302,14 +302,14 @@ class Turn:
     answer: Answer | None = None
 
 
-def source_line(n: int | None, citation: Citation) -> str:
+def source_line(n: int | None, citation: Citation, origin: bool = True) -> str:
     """The compact source of citation ``[n]`` (of a sentence shown unnumbered when ``n`` is
     None): article title, site and date, sentence number (or the metadata field it quotes), and
-    where to open it (address or file name)."""
+    where to open it (address or file name) unless ``origin`` is false (a page links it itself)."""
     where = f" ({citation.byline})" if citation.byline else ""
-    origin = f" · {citation.origin}" if citation.origin else ""
+    opened = f" · {citation.origin}" if origin and citation.origin else ""
     marker = "" if n is None else f"[{n}] "
-    return f"{marker}{citation.title}{where}, {citation.place}{origin}"
+    return f"{marker}{citation.title}{where}, {citation.place}{opened}"
 
 
 Status = Literal["added", "updated", "unchanged", "skipped", "failed"]

@@ -32,7 +32,6 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +187,7 @@ def reply_html(answer: Answer, messages: Messages, turn: int = 0) -> str:
 
 def _citation_html(turn: int, n: int, c: Citation) -> str:
     """A source line: opens the sentence in the article view; its address links to the page."""
-    line = html.escape(source_line(n, replace(c, url=None, file=None)))
+    line = html.escape(source_line(n, c, origin=False))
     return f'<a class="open-cite" href="#cite-{turn}-{n}">{line}</a>{_origin_html(c)}'
 
 
@@ -197,7 +196,7 @@ def _related_html(answer: Answer) -> str:
     c = answer.related
     if c is None:
         return ""
-    line = html.escape(source_line(None, replace(c, url=None, file=None)))
+    line = html.escape(source_line(None, c, origin=False))
     return (
         f'<div class="related"><p class="cited-heading">{html.escape(RELATED)}</p>'
         f'<p class="quote">“{html.escape(c.text)}”</p><p class="citation">{line}{_origin_html(c)}</p></div>'

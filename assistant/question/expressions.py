@@ -14,6 +14,7 @@ one sentence.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -124,6 +125,7 @@ def _kinds(match: re.Match[str], sentence: str) -> frozenset[str]:
     return frozenset({"CARDINAL"})
 
 
+@functools.lru_cache(maxsize=4096)  # the ranker and the near-miss rules read the same sentences
 def stated(sentence: str) -> Stated:
     """What ``sentence`` states: its figures, date words and capitalised words (but its first)."""
     figures = tuple((_value(m), _kinds(m, sentence)) for m in _FIGURE.finditer(sentence) if m.group("number"))

@@ -41,7 +41,8 @@ def asks_cause(question: str) -> bool:
     return bool(_WHY.search(question))
 
 
-_COUNT_QUESTION = re.compile(r"\bhow many\b", re.I)
+_HOW_MANY = r"\bhow many\b"
+_COUNT_QUESTION = re.compile(_HOW_MANY, re.I)
 
 
 def asks_count(question: str) -> bool:
@@ -55,7 +56,7 @@ _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     for pattern, labels in (
         (r"\b(?:what|which) (?:percentage|percent|share|proportion)\b", ("PERCENT",)),
         (r"\bhow much\b", ("MONEY", "QUANTITY", "PERCENT", "CARDINAL")),
-        (r"\bhow many\b", ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
+        (_HOW_MANY, ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
         (r"\bhow long\b", ("DATE", "TIME", "QUANTITY", "CARDINAL")),
         (r"\bhow old\b", ("DATE", "CARDINAL")),
         (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
