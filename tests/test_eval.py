@@ -9,7 +9,7 @@ import pytest
 from assistant.answering.answerer import Trace
 from assistant.answering.policy import Abstain, Cite
 from assistant.core.records import Answer, Citation
-from assistant.eval.command import Case, load_dataset, score
+from assistant.eval.command import Case, by_kind, load_dataset, score
 from assistant.question.parse import Question
 from assistant.search.features import FEATURES
 from assistant.search.ranking import Ranking
@@ -94,16 +94,16 @@ def _doc(article: str, paragraph: int, text: str, dense_rank: int = 0, bm25_rank
     return Candidate(0, sentence, Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dense_rank, bm25_rank))
 
 
-def _state(docs: list[Candidate], abstained: bool) -> Trace:
+def _state(docs: list[Candidate], abstained: bool, cited: int = 0) -> Trace:
     n = len(docs)
     question = Question.parse("q")
     features, scores, probabilities = np.zeros((n, len(FEATURES))), np.zeros(n), np.full(n, 1 / n)
     ranking = Ranking(None, question, tuple(docs), features, scores, probabilities)
-    first = docs[0].sentence
+    first = docs[cited].sentence
     citation = Citation(first.text, first.article_id, "T", 0, 0, 1, 0.5)
     if abstained:
         return Trace(question, ranking, Abstain("weak_evidence"), Answer("no", reason="weak_evidence"))
-    return Trace(question, ranking, Cite((0,)), Answer(f"{first.text} [1]", (citation,)))
+    return Trace(question, ranking, Cite((cited,)), Answer(f"{first.text} [1]", (citation,)))
 
 
 def test_metrics_on_a_hand_checkable_case() -> None:
@@ -135,6 +135,20 @@ def test_metrics_on_a_hand_checkable_case() -> None:
     assert m["p50 latency ms"] == pytest.approx(25.0)
     assert m["baseline dense hit@1"] == pytest.approx(2 / 3)
     assert m["baseline BM25 hit@1"] == pytest.approx(1 / 3)
+
+
+def test_hit_at_1_reads_the_first_citation_not_the_best_ranked_sentence() -> None:
+    """The policy passes over a best-ranked sentence that trips a hard near-miss rule and cites
+    the next one: hit@1 and the per-kind table judge what the user is shown."""
+    gold = Case("q", (), True, article_id="a", paragraph=0, answers=("gold",), kind="answerable")
+    hit, miss = _doc("a", 0, "the gold text"), _doc("a", 1, "the gold text")
+    passed_over = (gold, _state([miss, hit], abstained=False, cited=1), 0.01)
+    wrongly_passed_over = (gold, _state([hit, miss], abstained=False, cited=1), 0.01)
+    m = score([passed_over, wrongly_passed_over])
+    assert m["hit@1"] == pytest.approx(1 / 2) and m["hit@1 without abstention"] == pytest.approx(1 / 2)
+    assert score([passed_over])["hit@1"] == 1.0 and score([wrongly_passed_over])["hit@1"] == 0.0
+    [kind] = by_kind([passed_over, wrongly_passed_over])
+    assert (kind.kind, kind.measure, kind.right) == ("answerable", "right first citation", 1)
 
 
 def test_load_dataset_reads_squad_and_jsonl(tmp_path: Path) -> None:
