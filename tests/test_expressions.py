@@ -57,6 +57,14 @@ def test_figures_are_read_with_their_kind() -> None:
     assert "DATE" in kinds["30"]  # a duration
 
 
+@pytest.mark.parametrize("month", ["January", "Jan", "Sept", "Nov", "Dec", "December"])
+def test_a_day_of_any_month_is_a_date_not_a_count(month: str) -> None:
+    """Every month, by its full name or its abbreviation, makes the number beside it a day."""
+    assert dict(stated(f"The vote is on {month} 5 in the capital.").figures)["5"] == {"DATE"}
+    assert dict(stated(f"The vote was held on 5 {month}.").figures)["5"] == {"DATE"}
+    assert _states("How many seats did the party win?", f"The party won on {month} 12.") is False
+
+
 @pytest.mark.parametrize(
     ("question", "lacking"),
     [

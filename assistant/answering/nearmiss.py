@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from assistant.answering.entities import Entity, EntityTagger
 from assistant.answering.names import alike, initials, looked_for, mentions, normal
 from assistant.core.records import Reason
+from assistant.core.text import MONTHS, WEEKDAYS
 from assistant.question.forms import asks_count
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
@@ -58,10 +59,7 @@ _UNITS = (
 _FIGURE = re.compile(
     rf"\b(\d[\d,.]*\d|\d)\s+({'|'.join(_UNITS.split())})\b|\b(1[0-9]{{3}}|20[0-9]{{2}})\b", re.I
 )
-_DAY = re.compile(
-    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
-    r"|July|August|September|October|November|December)\b"
-)
+_DAY = re.compile(rf"\b(?:{'|'.join((*WEEKDAYS, *MONTHS))})\b")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""Words of a text as search and ranking see them (lower-cased, stop words out, stemmed), and
-a count with its noun as messages write it.
+"""Words of a text as search and ranking see them (lower-cased, stop words out, stemmed), the
+names of months and weekdays, and a count with its noun as messages write it.
 
 One tokenizer serves the BM25 index, the ranking features and follow-up resolution, so a
 question and a sentence are always compared on the same terms. One :func:`plural` serves
@@ -37,6 +37,18 @@ STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much",
     "also", "would", "could", "one", "s", "t",
 }  # fmt: skip
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)  # fmt: skip
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# The abbreviations news writes for them ("Aug", "Sept", "Tues"), with the names they stand for.
+ABBREVIATED: dict[str, str] = {name[:3]: name for name in (*MONTHS, *WEEKDAYS) if name != name[:3]} | {
+    "Sept": "September",
+    "Tues": "Tuesday",
+}
+MONTH_ABBREVIATIONS = tuple(short for short, name in ABBREVIATED.items() if name in MONTHS)
 
 
 _STEMMER = Stemmer.Stemmer("english")

@@ -31,7 +31,7 @@ import sentencex
 from assistant.answering.entities import EntityTagger
 from assistant.answering.names import mentions
 from assistant.core.records import Claim
-from assistant.core.text import content_terms, plural, words
+from assistant.core.text import ABBREVIATED, MONTHS, WEEKDAYS, content_terms, plural, words
 from assistant.storage.embedder import Embedder
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -73,9 +73,8 @@ _FIGURE = re.compile(
     rf"(?:\s*(?P<scale>{'|'.join(_SCALES)})\b)?",
     re.I,
 )
-_MONTHS = "january february march april may june july august september october november december".split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_ABBREVIATED = {name[:3]: name for name in _MONTHS + _WEEKDAYS} | {"sept": "september", "tues": "tuesday"}
+_CALENDAR = frozenset(name.lower() for name in (*MONTHS, *WEEKDAYS))
+_ABBREVIATED = {short.lower(): name.lower() for short, name in ABBREVIATED.items()}
 # Words that deny what follows them; a claim must not add one nor drop one from its source.
 _NEGATIONS = frozenset(
     "not no never neither nor none nobody nothing nowhere without cannot refused refuses refuse "
@@ -133,7 +132,7 @@ def figures(text: str) -> list[Figure]:
 def calendar_words(text: str) -> set[str]:
     """The months and weekdays ``text`` names, as full lower-case names ("Aug" -> "august")."""
     found = (word.lower() for word in re.findall(r"\b[A-Z][a-z]+\b", text))
-    return {_ABBREVIATED.get(word, word) for word in found} & {*_MONTHS, *_WEEKDAYS}
+    return {_ABBREVIATED.get(word, word) for word in found} & _CALENDAR
 
 
 def markers(sentence: str) -> tuple[int, ...]:

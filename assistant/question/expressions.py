@@ -18,7 +18,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from assistant.core.text import STOPWORDS
+from assistant.core.text import MONTH_ABBREVIATIONS, MONTHS, STOPWORDS, WEEKDAYS
 
 _NUMBER_WORDS = (
     "one(?!\\s+of\\b) two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -46,12 +46,10 @@ _FIGURE = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"^(?:1[0-9]{3}|20[0-9]{2})$")
-_CALENDAR = (
-    "January February March April May June July August September October November December Jan Feb "
-    "Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
-)
+_MONTHS = "|".join((*MONTHS, *MONTH_ABBREVIATIONS))
+_CALENDAR = (*MONTHS, *MONTH_ABBREVIATIONS, *WEEKDAYS)
 _DATE_WORDS = re.compile(
-    rf"\b(?:{'|'.join(_CALENDAR.split())}|(?i:today|yesterday|tomorrow|tonight|ago|spring|summer|autumn|fall|winter|weekend"
+    rf"\b(?:{'|'.join(_CALENDAR)}|(?i:today|yesterday|tomorrow|tonight|ago|spring|summer|autumn|fall|winter|weekend"
     r"|(?:last|next|this|that|the following|the previous) (?:week|month|year|decade|season|century)"
     r"|(?:1[0-9]|20)[0-9]0s|centur(?:y|ies)|decades?))\b"
 )
@@ -62,7 +60,7 @@ _TIME_WORDS = re.compile(
 )
 _NAME = re.compile(r"\b[A-Z][\w'’.&-]*")
 _NAME_LABELS = frozenset("PERSON ORG NORP GPE LOC FAC EVENT WORK_OF_ART LAW LANGUAGE PRODUCT".split())
-_NOT_NAMES = frozenset(_CALENDAR.lower().split()) | STOPWORDS  # capitalised, yet no answer to "who"
+_NOT_NAMES = frozenset(name.lower() for name in _CALENDAR) | STOPWORDS  # capitalised, yet no answer to "who"
 
 # What a kind of expression is called when a sentence lacks it.
 WHAT: dict[str, str] = {
@@ -88,7 +86,6 @@ def _value(match: re.Match[str]) -> str:
     return match.group("number").replace(",", "").lower().rstrip(".")
 
 
-_MONTHS = "|".join(_CALENDAR.split()[:23])
 _MONTH_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s*$")
 _MONTH_AFTER = re.compile(rf"^(?:\s+of)?\s+(?:{_MONTHS})\b")
 

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from assistant.core.text import MONTHS, WEEKDAYS
 from assistant.question.parse import Question
 from assistant.search.retrieval import Candidate, Evidence
 from assistant.storage.corpus import Corpus
@@ -44,9 +45,7 @@ NUMBER = re.compile(
     re.I,
 )
 DATE = re.compile(
-    r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b(?:January|February|March|April|May|June|July|August"
-    r"|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday"
-    r"|Saturday|Sunday|century|decade)\b"
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{'|'.join((*MONTHS, *WEEKDAYS))}|century|decade)\b"
 )
 NAME = re.compile(r"\b[A-Z][\w’'-]+")
 
