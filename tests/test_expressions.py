@@ -34,6 +34,9 @@ def _states(question: str, sentence: str) -> bool | None:
         # a percentage
         ("What percentage of voters turned out?", "Turnout reached 64 per cent.", True),
         ("What percentage of voters turned out?", "Turnout was high in the north.", False),
+        # a name for "the name of the ...", not one the question names (possessive or not)
+        ("What is the name of the mayor who resigned?", "Mayor Ilse Brandt resigned.", True),
+        ("What is the name of the mayor of Tarvik's harbour?", "Tarvik’s mayor resigned.", False),
         # a name for "who", not one the question names
         ("Who opened the new library in Tarvik?", "Mayor Ilse Brandt opened the library.", True),
         ("Who opened the new library in Tarvik?", "The new library in Tarvik opened on time.", False),

@@ -108,6 +108,31 @@ def test_how_many_needs_a_number() -> None:
     assert _tripped("What number did the ferry carry?", "The ferry carried cars.") & {"no_amount"} == set()
 
 
+def test_how_long_needs_a_span_of_time_and_how_old_a_figure() -> None:
+    # a date says when, not how long: declined outright, as a count without a figure is
+    question = "How long did the strike at the Tarvik mill last?"
+    assert {"unstated", "no_amount"} <= _tripped(question, "The strike at the Tarvik mill began in 2019.")
+    for span in (
+        "It lasted 18 months.",
+        "Workers stayed out from May to September.",
+        "It has run since 2019.",
+    ):
+        assert not {"unstated", "no_amount"} & _tripped(
+            question, f"The strike at the Tarvik mill ended. {span}"
+        )
+    assert "no_amount" in _tripped(
+        "How old is the Tarvik mill?", "The Tarvik mill is the oldest in the region."
+    )
+    assert "no_amount" not in _tripped("How old is the Tarvik mill?", "The Tarvik mill is 140 years old.")
+
+
+def test_what_something_cost_needs_a_sum_not_a_count() -> None:
+    question = "How much did the Tarvik ferry terminal cost?"
+    assert "no_amount" in _tripped(question, "The Tarvik ferry terminal has 12 berths.")
+    assert "no_amount" not in _tripped(question, "The Tarvik ferry terminal cost €48 million.")
+    assert "no_amount" not in _tripped("How much did the fare rise?", "The fare rose by 4 percent.")
+
+
 def test_the_sentence_must_state_what_the_question_asks_for() -> None:
     question = Question.parse("How much did the Tarvik ferry terminal cost?")
     on_topic = Surroundings("The Tarvik ferry terminal opened to crowds.", "", "Tarvik ferry terminal", ())

@@ -17,8 +17,9 @@ that one decides: the sentence answers another question. A candidate is a near m
 - **not stated**: the question asks for a kind of expression (an amount for "how much", a
   date for "when", a name for "who") and the sentence states none that the question does not
   name itself (:class:`~assistant.question.expressions.Expected`); when it asks for an amount,
-  a percentage or a count first ("how much does it cost?", "how many people came?"), this
-  declines the sentence outright (**no amount**);
+  a percentage, a count or an age first ("how much does it cost?", "how many people came?",
+  "how old is it?"), or how long something lasts (which a unit of time or a "since"/"until"
+  states, a date alone does not), this declines the sentence outright (**no amount**);
 - **a name not there**: a capitalised word or a figure of the question ("Xbox", "6th") is
   not mentioned in the paragraph, in any form :func:`alike` takes for it;
 - **no one in that role**: the question asks who holds a role ("Who leads ISIS-K?", "Who is
@@ -45,7 +46,8 @@ from assistant.answering.entities import Entity, EntityTagger
 from assistant.answering.names import alike, initials, looked_for, mentions, normal
 from assistant.core.records import Reason
 from assistant.core.text import MONTHS, WEEKDAYS
-from assistant.question.forms import asks_count
+from assistant.question.expressions import states_duration
+from assistant.question.forms import asks_duration, asks_figure
 from assistant.question.parse import Question
 from assistant.question.roles import role_words
 from assistant.search.ranking import Ranking
@@ -246,8 +248,11 @@ def misses(
     whole = around.article() if figure is not None else ""  # "": the article is not known
     nowhere = bool(whole) and missing_figure(text, whole) is not None
     unstated = question.expects.stated_in(around.sentence) is False
-    figure_first = bool(question.labels) and (question.labels[0] in AMOUNTS or asks_count(text))
+    figure_first = bool(question.labels) and (question.labels[0] in AMOUNTS or asks_figure(text))
     lacks = f"the sentence does not state {question.expects.lacking()}"
+    if asks_duration(text):  # a span of time, which a date alone does not state
+        figure_first, unstated = True, not states_duration(around.sentence)
+        lacks = "the sentence does not state how long"
     name = None if every else missing_name(text, around.paragraph)
     unnamed = False
     if question.role is not None:

@@ -122,6 +122,9 @@ def _kinds(match: re.Match[str], sentence: str) -> frozenset[str]:
     return frozenset({"CARDINAL"})
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 @functools.lru_cache(maxsize=4096)  # the ranker and the near-miss rules read the same sentences
 def stated(sentence: str) -> Stated:
     """What ``sentence`` states: its figures, date words and capitalised words (but its first)."""
@@ -130,11 +133,24 @@ def stated(sentence: str) -> Stated:
         m.group(0).lower() for m in (*_DATE_WORDS.finditer(sentence), *_TIME_WORDS.finditer(sentence))
     )
     names = tuple(
-        m.group(0).rstrip(".").lower()
+        name
         for m in _NAME.finditer(sentence)
-        if m.start() > 0 and m.group(0).rstrip(".").lower() not in _NOT_NAMES
+        if m.start() > 0 and (name := _POSSESSIVE.sub("", m.group(0).rstrip(".").lower())) not in _NOT_NAMES
     )
     return Stated(figures, dates, names)
+
+
+# A span of time: a unit of time, or a span from a point ("since 1951", "until 1796", "from 1870 to 1939").
+_SPAN = re.compile(
+    rf"\b(?:{_TIME_UNITS}|since|until|till|throughout|from\b.{{1,60}}?\b(?:to|until|till)|lifetime|forever)\b",
+    re.I,
+)
+
+
+def states_duration(sentence: str) -> bool:
+    """Whether ``sentence`` states how long something lasts (or measures): a figure with a unit
+    of time or measure, a unit of time ("after a year", "for decades") or a span from a point."""
+    return any("QUANTITY" in kinds for _, kinds in stated(sentence).figures) or bool(_SPAN.search(sentence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +166,7 @@ class Expected:
         """What ``question``, asking for ``labels``, expects."""
         said = stated(question)
         words = {w.lower().strip("'’.") for w in re.findall(r"[\w'’.-]+", question)}
-        words |= {re.sub(r"['’]s$", "", w) for w in words}
+        words |= {_POSSESSIVE.sub("", w) for w in words}
         return cls(labels, frozenset({v for v, _ in said.figures} | set(said.dates) | words))
 
     @property

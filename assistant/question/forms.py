@@ -42,22 +42,37 @@ def asks_cause(question: str) -> bool:
 
 
 _HOW_MANY = r"\bhow many\b"
-_COUNT_QUESTION = re.compile(_HOW_MANY, re.I)
+_FIGURE_QUESTION = re.compile(rf"{_HOW_MANY}|\bhow old\b", re.I)
+_HOW_LONG = r"\bhow long\b"
+_DURATION_QUESTION = re.compile(_HOW_LONG, re.I)
 
 
-def asks_count(question: str) -> bool:
-    """Whether the question asks how many: for a count, which only a figure states."""
-    return bool(_COUNT_QUESTION.search(question))
+def asks_figure(question: str) -> bool:
+    """Whether the question asks how many or how old: for a count or an age, which only a
+    figure states."""
+    return bool(_FIGURE_QUESTION.search(question))
 
 
+def asks_duration(question: str) -> bool:
+    """Whether the question asks how long: for a span of time (or a length), which a sentence
+    states with a unit or a "since"/"until", never with a bare date."""
+    return bool(_DURATION_QUESTION.search(question))
+
+
+# Words that make "how much" ask for a sum of money ("how much did it cost?")
+_PRICED = (
+    "costs?|costing|prices?|priced|pa(?:y|ys|id|ying)|spen(?:d|ds|t)|charge[sd]?|fees?|worth|sell(?:s)?|sold"
+    "|b(?:uy|uys|ought)|earn(?:s|ed)?|raise[sd]?|donate[sd]?|invest(?:s|ed)?|owe[sd]?|fine[sd]?|budget"
+)
 # (question pattern, entity labels that answer it, most likely first); the first match wins
 _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     (re.compile(pattern, re.I), labels)
     for pattern, labels in (
         (r"\b(?:what|which) (?:percentage|percent|share|proportion)\b", ("PERCENT",)),
+        (rf"\bhow much\b(?=.*\b(?:{_PRICED})\b)", ("MONEY", "PERCENT")),  # a price, or its change
         (r"\bhow much\b", ("MONEY", "QUANTITY", "PERCENT", "CARDINAL")),
         (_HOW_MANY, ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
-        (r"\bhow long\b", ("DATE", "TIME", "QUANTITY", "CARDINAL")),
+        (_HOW_LONG, ("DATE", "TIME", "QUANTITY", "CARDINAL")),
         (r"\bhow old\b", ("DATE", "CARDINAL")),
         (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
         (r"^\W*(?:what|how much)\b.*\bworth\b", ("MONEY", "CARDINAL")),
@@ -98,18 +113,17 @@ _NOUNS: dict[tuple[str, ...], str] = {
     ("LANGUAGE", "NORP"): "language",
 }
 _NOUN_LABELS = {noun: labels for labels, nouns in _NOUNS.items() for noun in nouns.split()}
+# "the name of the publicist": the noun a name is asked for, read before "what is the ..."
+_NAME_OF = re.compile(r"\bname (?:of )?(?:the|a|an)((?:\s+[\w'’-]+){1,3})", re.I)
 _WHAT_PHRASE = re.compile(
-    r"\b(?:what|which)(?:['’]s)?(?:\s+(?:kind|type|sort|name)\s+of)?((?:\s+[\w'’-]+){1,3})"
-    r"|\bname (?:of )?(?:the|a|an)((?:\s+[\w'’-]+){1,3})",
-    re.I,
+    r"\b(?:what|which)(?:['’]s)?(?:\s+(?:kind|type|sort|name)\s+of)?((?:\s+[\w'’-]+){1,3})", re.I
 )
 
 
 def _head_noun_labels(question: str) -> tuple[str, ...]:
-    """The labels of the first known noun after "what"/"which" (or "the name of the ...")."""
-    for match in _WHAT_PHRASE.finditer(question):
-        phrase = match.group(1) or match.group(2)
-        for word in phrase.lower().split():
+    """The labels of the first known noun of "the name of the ...", else after "what"/"which"."""
+    for match in (*_NAME_OF.finditer(question), *_WHAT_PHRASE.finditer(question)):
+        for word in match.group(1).lower().split():
             word = re.sub(r"['’]s$", "", word)
             labels = _NOUN_LABELS.get(word) or _NOUN_LABELS.get(word.removesuffix("s"))
             if labels:
@@ -134,13 +148,13 @@ def asked_for(question: str) -> tuple[str, ...]:
     question = _LEADING_CLAUSE.sub("", question)
     if _IDENTITY.match(question):
         return ()  # "Who is X?" wants a description of X, not another name
-    for pattern, labels in _FORMS[:6]:  # "how many", "how much"... say more than the noun after them
+    for pattern, labels in _FORMS[:7]:  # "how many", "how much"... say more than the noun after them
         if pattern.search(question):
             return labels
     head = _head_noun_labels(question)
     if head:
         return head
-    for pattern, labels in _FORMS[6:]:
+    for pattern, labels in _FORMS[7:]:
         if pattern.search(question):
             return labels
     return ()
