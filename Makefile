@@ -44,6 +44,7 @@ eval-extraction: install
 
 train: install
 	$(PY) -m assistant.eval.train
+	$(PY) -m assistant.eval.train_short
 
 # Start-up and conversation costs on the sample store, then ingest and answer figures at each size.
 bench: install

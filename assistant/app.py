@@ -20,6 +20,7 @@ from assistant.answering.answerer import Answerer, ExtractiveAnswerer, History
 from assistant.answering.entities import EntityTagger
 from assistant.answering.nearmiss import NearMissJudge
 from assistant.answering.policy import Policy
+from assistant.answering.short import ShortReader
 from assistant.answering.wording import Messages
 from assistant.core.records import Answer
 from assistant.core.settings import Settings, configure_process
@@ -134,9 +135,14 @@ class Assistant:
         """The extractive answerer: cited article sentences, abstaining on weak evidence."""
         with self._lock:
             if self._extractive is None:
-                policy = Policy(Abstention.from_json(read_model_file()), NearMissJudge(self.tagger))
-                self._extractive = ExtractiveAnswerer(self.searcher, policy, self.tagger, self.messages)
+                self._extractive = self.extractive_with(ShortReader.shipped())
             return self._extractive
+
+    def extractive_with(self, reader: ShortReader) -> ExtractiveAnswerer:
+        """An extractive answerer that gives short answers with ``reader`` (the shipped one, or
+        none while ``python -m assistant.eval.train_short`` fits one)."""
+        policy = Policy(Abstention.from_json(read_model_file()), NearMissJudge(self.tagger))
+        return ExtractiveAnswerer(self.searcher, policy, self.tagger, reader, self.messages)
 
     @property
     def answerer(self) -> Answerer:

@@ -9,8 +9,8 @@ It ingests the sample article into a temporary store, then, all in one run on th
 - cold start: a fresh ``python -c "from assistant import answer; answer(Q)"`` against a fresh
   ``python -c "import chromadb, onnxruntime"``, alternated ``--runs`` times; the medians, their
   ratio, and each one's peak RSS (the kernel's figure for the child). Twice: for "Who is Khalil
-  Haqqani?", which needs no entity model, and for "What reward is on Khalil Haqqani's head?",
-  whose short answer (an amount) does;
+  Haqqani?", whose short answer is a description, and for "What reward is on Khalil Haqqani's
+  head?", whose short answer is an amount (both parsed by spaCy's model);
 - serve: ``python -m assistant serve`` on a free loopback port; from the line that prints the
   address to the reply of the first question asked over Gradio's HTTP API (the client is
   ready before the server starts);

@@ -112,7 +112,7 @@ def test_a_stream_joins_into_the_same_answer_and_ends_with_its_citations(client:
     assert content == whole.choices[0].message.content and drafts == ""
     last, usage = chunks[-2:]
     assert last.choices[0].finish_reason == "stop" and last.citations == whole.citations
-    assert last.model_extra["short"] is None and last.model_extra["abstained"] is False
+    assert last.model_extra["short"] == whole.model_extra["short"] and last.model_extra["abstained"] is False
     assert usage.choices == [] and usage.usage.total_tokens == whole.usage.total_tokens
 
 
@@ -141,7 +141,9 @@ def test_a_chat_model_writes_and_only_its_checked_answer_is_the_content(client: 
     completion = client.chat.completions.create(model=WRITTEN, messages=asking(QUESTION))
     content = completion.choices[0].message.content
     answer, rejected = content.split("\n\nNot supported by the articles, so left out:\n")
-    assert answer.startswith("Khalil Haqqani has a USD 5 million reward on his head [1].")
+    short = completion.model_extra["short"]  # the cited sentence's phrase that answers, if any
+    written = answer.removeprefix(f"{short['text']}\n\n") if short else answer
+    assert written.startswith("Khalil Haqqani has a USD 5 million reward on his head [1].")
     assert INVENTED not in answer and INVENTED in rejected
     assert "USD 5 million" in completion.citations[0]["text"]
     _, streamed_content, drafts = streamed(client, WRITTEN, asking(QUESTION))

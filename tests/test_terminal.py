@@ -212,8 +212,12 @@ def test_on_a_terminal_the_short_answer_is_bold_after_a_prompt(
     assert code == 0 and stderr == ""
     first, second = answers(sample_root, CONVERSATION[:2])
     assert second.short is not None
-    bold = printed(second, sample_root).replace(second.short.text, f"\x1b[1m{second.short.text}\x1b[0m", 1)
-    assert in_order(shown, ["> ", printed(first, sample_root), "> ", bold, "> "])
+
+    def bold(reply: Answer) -> str:
+        text = printed(reply, sample_root)
+        return text.replace(reply.short.text, f"\x1b[1m{reply.short.text}\x1b[0m", 1) if reply.short else text
+
+    assert in_order(shown, ["> ", bold(first), "> ", bold(second), "> "])
 
 
 def test_no_color_and_ctrl_d_at_the_prompt(sample_settings: Settings, sample_root: Assistant) -> None:

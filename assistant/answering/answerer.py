@@ -24,7 +24,7 @@ from assistant.answering.citing import citation, compose
 from assistant.answering.conversation import clean_question, resolve, turns_of
 from assistant.answering.entities import EntityTagger
 from assistant.answering.policy import Abstain, Decision, Policy
-from assistant.answering.short import short_answer
+from assistant.answering.short import ShortReader
 from assistant.answering.wording import Messages
 from assistant.core.errors import AssistantError, InvalidQuestionError
 from assistant.core.records import Answer, Turn
@@ -33,8 +33,6 @@ from assistant.question.parse import Question
 from assistant.search.ranking import Ranking
 from assistant.search.searcher import Searcher
 from assistant.storage.corpus import Corpus
-
-SHORT_CONFIDENCE = 0.3  # the least probability of the first cited sentence for a short answer
 
 History = Sequence[str | Turn] | None  # earlier turns, oldest first: Turns, or plain earlier questions
 
@@ -88,14 +86,22 @@ class ExtractiveAnswerer:
     A question about a whole article (a summary, "tell me more", when it was published) is
     answered about the article it names, else the one the conversation is about, else the
     only one chosen (:meth:`focus`). Any other question is searched for and the policy
-    decides what to cite, with the short answer first when the question asks for a name,
-    date or number.
+    decides what to cite, with the short answer first when the reader finds a phrase of the
+    first cited sentence likely enough to answer.
     """
 
-    def __init__(self, searcher: Searcher, policy: Policy, tagger: EntityTagger, messages: Messages) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        policy: Policy,
+        tagger: EntityTagger,
+        reader: ShortReader,
+        messages: Messages,
+    ) -> None:
         self.searcher = searcher
         self.policy = policy
         self.tagger = tagger
+        self.reader = reader
         self.messages = messages
 
     def answer(
@@ -119,7 +125,7 @@ class ExtractiveAnswerer:
         self, asked: str, turns: tuple[Turn, ...], chosen: tuple[str, ...] | None, fill: bool
     ) -> Trace:
         parsed = Question.parse(asked, resolve(asked, [t.question for t in turns]))
-        if parsed.labels or parsed.role:  # its short answer or its role rule reads entities:
+        if parsed.intent.kind == "question":  # its short answer (and any entity rule) parses:
             self.tagger.preload()  # the entity model loads while the corpus and the search do
         corpus = self.searcher.corpus()
         if chosen is not None and not set(chosen) & set(corpus.article_ids):
@@ -145,9 +151,11 @@ class ExtractiveAnswerer:
             return Answer(text=text, reason=decision.reason, related=related)
         cited = zip(decision.positions, decision.rows(ranking), strict=True)
         reply = compose([citation(corpus, row, float(probabilities[i])) for i, row in cited])
-        if probabilities[decision.positions[0]] < SHORT_CONFIDENCE:
+        first = float(probabilities[decision.positions[0]])
+        if first < self.reader.threshold:  # no phrase of it can be likely enough
             return reply
-        return replace(reply, short=short_answer(self.tagger, ranking.question, reply.citations))
+        short = self.reader.short_answer(self.tagger, ranking.question, reply.citations[0], first)
+        return replace(reply, short=short)
 
     def _answered(self, turns: tuple[Turn, ...], chosen: tuple[str, ...] | None) -> tuple[Turn, ...]:
         """The turns with the answers a question about the conversation's article leans on:

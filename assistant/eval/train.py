@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -91,19 +92,23 @@ def _standardise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows.mean(axis=0), rows.std(axis=0) + 1e-6
 
 
-def fit_ranker(examples: list[Example], hidden: int = 4, l2: float = 1e-3, seed: int = 0) -> ScoreModel:
-    """Weights maximising the softmax probability of each question's gold candidates.
+def fit_listwise(
+    lists: Sequence[tuple[np.ndarray, np.ndarray]], hidden: int = 4, l2: float = 1e-3, seed: int = 0
+) -> ScoreModel:
+    """Weights maximising the softmax probability of each list's gold items, a list being
+    (features of its items, which are gold): a question's candidate sentences (the ranker), a
+    sentence's phrases (the short-answer reader).
 
-    The score is linear plus ``hidden`` tanh units; all questions' candidates are stacked
-    in one matrix and the softmax is taken per question (segment by segment).
+    The score is linear plus ``hidden`` tanh units; all lists' items are stacked in one matrix
+    and the softmax is taken per list (segment by segment).
     """
-    usable = [e for e in examples if e.gold.any()]
-    stacked = np.concatenate([e.x for e in usable])
+    usable = [(x, gold) for x, gold in lists if gold.any()]
+    stacked = np.concatenate([x for x, _ in usable])
     mean, scale = _standardise(stacked)
     z = (stacked - mean) / scale
-    gold = np.concatenate([e.gold for e in usable])
-    starts = np.cumsum([0] + [len(e.x) for e in usable])[:-1]
-    segment = np.repeat(np.arange(len(usable)), [len(e.x) for e in usable])
+    gold = np.concatenate([g for _, g in usable])
+    starts = np.cumsum([0] + [len(x) for x, _ in usable])[:-1]
+    segment = np.repeat(np.arange(len(usable)), [len(x) for x, _ in usable])
     d = z.shape[1]
     cuts = np.cumsum([d, d * hidden, hidden, hidden])
 
@@ -128,6 +133,8 @@ def fit_ranker(examples: list[Example], hidden: int = 4, l2: float = 1e-3, seed:
     w = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
     linear, w1, b1, w2 = (a.astype(np.float32) for a in unpack(w))
     f32 = np.float32
+    if not hidden:
+        return ScoreModel(mean.astype(f32), scale.astype(f32), linear)
     return ScoreModel(mean.astype(f32), scale.astype(f32), linear, 0.0, w1, b1, w2)
 
 
@@ -295,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep_ranker:
             ranker = Ranker.from_json(read_model_file())
         else:
-            ranker = Ranker(fit_ranker([*v1, *reported]))
+            ranker = Ranker(fit_listwise([(e.x, e.gold) for e in (*v1, *reported)]))
             hit = np.mean([e.gold[np.argmax(ranker.model.score(e.x))] for e in v1 if len(e.x)])
             print(f"ranker: hit@1 {hit:.3f} on {args.squad.name} (in sample)")
         v2_data = load_dataset(args.squad_v2)

@@ -66,10 +66,15 @@ def read_model_file() -> dict[str, Any]:
     return json.loads(resources.files("assistant.search").joinpath(MODEL_FILE).read_text(encoding="utf-8"))
 
 
-def check_names(data: dict[str, Any], key: str, names: tuple[str, ...]) -> None:
+def check_names(
+    data: dict[str, Any],
+    key: str,
+    names: tuple[str, ...],
+    file: str = MODEL_FILE,
+    command: str = "python -m assistant.eval.train",
+) -> None:
     """Refuse a model trained on other features than the code computes (by name and order)."""
     if tuple(data.get(key, ())) != names:
         raise ConfigError(
-            f"{MODEL_FILE} was trained on other {key.replace('_', ' ')} than this code computes: "
-            "run `python -m assistant.eval.train`"
+            f"{file} was trained on other {key.replace('_', ' ')} than this code computes: run `{command}`"
         )
