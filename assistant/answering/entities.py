@@ -20,10 +20,10 @@ import importlib.abc
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # spaCy is imported when the model first loads, never before
     from spacy.tokens import Doc
@@ -36,7 +36,9 @@ _ENTITY_PIPES = ["entity_ruler", "ner"]
 # would replace its 1,300 special cases with the same ones: 0.1 s); the vocabulary's strings only
 # turn hashes back into strings the documents themselves hold (19 MB).
 _NOT_READ = ["tokenizer", "strings"]
-_CACHED = 4096  # sentences whose entities are kept: the same sentences come back question after question
+# Texts whose entities (or parse) are kept: the same sentences come back question after question.
+_CACHED = 4096
+T = TypeVar("T")
 
 _CURRENCY = {"LOWER": {"IN": "usd us$ eur gbp inr rs rs. $ € £ ¥ euros".split()}}
 _NUMBER = {"LIKE_NUM": True}
@@ -98,7 +100,8 @@ class EntityTagger:
         self._lock = threading.Lock()
         self._preloading = threading.Lock()
         self._loading = False  # a background load has started
-        self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+        self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+        self._parsed: OrderedDict[str, Doc] = OrderedDict()
 
     def preload(self) -> None:
         """Start loading the model in the background, once (spaCy takes about 0.4 s and 70 MB),
@@ -122,24 +125,35 @@ class EntityTagger:
 
     def entities(self, texts: Sequence[str]) -> list[tuple[Entity, ...]]:
         """The entities of each text, in text order."""
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+
+        def run(missing: list[str]) -> list[tuple[Entity, ...]]:
             nlp = self._model()
             with nlp.select_pipes(enable=_ENTITY_PIPES):  # safe: the lock keeps other calls out
-                docs = list(nlp.pipe(missing))
-            for text, doc in zip(missing, docs, strict=True):
-                found = (Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
-                self._cache[text] = tuple(found)
-            found = []
-            for text in texts:
-                self._cache.move_to_end(text)
-                found.append(self._cache[text])
-            while len(self._cache) > _CACHED:
-                self._cache.popitem(last=False)
-            return found
+                docs = nlp.pipe(missing)
+                return [
+                    tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in d.ents) for d in docs
+                ]
+
+        return self._cached(self._entities, texts, run)
 
     def parse(self, texts: Sequence[str]) -> list[Doc]:
         """Each text with its entities, part-of-speech tags and dependency parse (spaCy's
         documents: the noun phrases and heads a short answer is chosen by)."""
+        return self._cached(self._parsed, texts, lambda missing: list(self._model().pipe(missing)))
+
+    def _cached(
+        self, cache: OrderedDict[str, T], texts: Sequence[str], run: Callable[[list[str]], list[T]]
+    ) -> list[T]:
+        """What ``run`` gives for each text, worked out once for the texts ``cache`` lacks; the
+        last :data:`_CACHED` texts are kept."""
         with self._lock:
-            return list(self._model().pipe(texts))
+            missing = list(dict.fromkeys(t for t in texts if t not in cache))
+            for text, value in zip(missing, run(missing), strict=True):
+                cache[text] = value
+            found = []
+            for text in texts:
+                cache.move_to_end(text)
+                found.append(cache[text])
+            while len(cache) > _CACHED:
+                cache.popitem(last=False)
+            return found

@@ -65,7 +65,7 @@ def build_mcp(root: Assistant) -> MCPServer:
         sentences quoted word for word, never invented: `text` holds them with [n] markers, and
         `citations[n-1]` is the sentence [n] quotes, with its article (article_id, title, site,
         published, url), sentence_index and character offsets (start, end) in the article.
-        `short` is the phrase that answers a question for a name, date or amount, when found.
+        `short` is the phrase of the first cited sentence that answers, when one is likely enough.
         `abstained: true` means the articles do not say (`reason` says why): tell the user so
         and do not make up an answer."""
         with _tool_errors():
