@@ -38,6 +38,15 @@ def test_the_tagger_finds_what_the_whole_model_finds() -> None:
     assert sum(map(len, found)) > 500  # a real test: hundreds of entities
 
 
+def test_a_parse_is_worked_out_once_for_a_text_that_comes_back() -> None:
+    tagger = EntityTagger()
+    first, question = tagger.parse(["The ferry left Tarvik at noon.", "When did the ferry leave?"])
+    again = tagger.parse(["The ferry left Tarvik at noon."])[0]
+    assert again is first and [t.dep_ for t in first][:3] == ["det", "nsubj", "ROOT"]
+    assert [t.lower_ for t in question][:2] == ["when", "did"]
+    assert [e.text for e in first.ents] == [e.text for e in tagger.entities([first.text])[0]]
+
+
 def test_amounts_with_a_currency_code_are_money() -> None:
     (found,) = EntityTagger().entities(["Khalil Haqqani has a USD 5 million reward on his head."])
     assert ("USD 5 million", "MONEY") in {(e.text, e.label) for e in found}
