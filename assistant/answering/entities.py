@@ -36,8 +36,10 @@ _ENTITY_PIPES = ["entity_ruler", "ner"]
 # would replace its 1,300 special cases with the same ones: 0.1 s); the vocabulary's strings only
 # turn hashes back into strings the documents themselves hold (19 MB).
 _NOT_READ = ["tokenizer", "strings"]
-# Texts whose entities (or parse) are kept: the same sentences come back question after question.
+# Texts whose entities are kept: the same sentences come back question after question. A parse
+# weighs about 35 KB (the entities 1 KB), so fewer are kept: enough for a conversation's sentences.
 _CACHED = 4096
+_PARSES_CACHED = 256
 T = TypeVar("T")
 
 _CURRENCY = {"LOWER": {"IN": "usd us$ eur gbp inr rs rs. $ € £ ¥ euros".split()}}
@@ -134,18 +136,20 @@ class EntityTagger:
                     tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in d.ents) for d in docs
                 ]
 
-        return self._cached(self._entities, texts, run)
+        return self._cached(self._entities, texts, run, _CACHED)
 
     def parse(self, texts: Sequence[str]) -> list[Doc]:
         """Each text with its entities, part-of-speech tags and dependency parse (spaCy's
         documents: the noun phrases and heads a short answer is chosen by)."""
-        return self._cached(self._parsed, texts, lambda missing: list(self._model().pipe(missing)))
+        return self._cached(
+            self._parsed, texts, lambda missing: list(self._model().pipe(missing)), _PARSES_CACHED
+        )
 
     def _cached(
-        self, cache: OrderedDict[str, T], texts: Sequence[str], run: Callable[[list[str]], list[T]]
+        self, cache: OrderedDict[str, T], texts: Sequence[str], run: Callable[[list[str]], list[T]], keep: int
     ) -> list[T]:
         """What ``run`` gives for each text, worked out once for the texts ``cache`` lacks; the
-        last :data:`_CACHED` texts are kept."""
+        last ``keep`` texts are kept."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in cache))
             for text, value in zip(missing, run(missing), strict=True):
@@ -154,6 +158,6 @@ class EntityTagger:
             for text in texts:
                 cache.move_to_end(text)
                 found.append(cache[text])
-            while len(cache) > _CACHED:
+            while len(cache) > keep:
                 cache.popitem(last=False)
             return found
