@@ -94,12 +94,14 @@ SHORT_FEATURE_NAMES: tuple[str, ...] = (
     *(f"{w}:{r}" for w in QUESTION_WORDS for r in ROLES),
     *PHRASE_SIGNALS,
 )
+_COLUMN = {name: i for i, name in enumerate(SHORT_FEATURE_NAMES)}
+_SIGNAL_COLUMNS = [_COLUMN[name] for name in PHRASE_SIGNALS]
+_FINDS_WORD = tuple((w, re.compile(rf"\b{w}\b", re.I)) for w in QUESTION_WORDS[:-1])
 
 
 def question_word(question: str) -> str:
     """The question word that says what ``question`` asks (the first of QUESTION_WORDS it holds)."""
-    lowered = question.lower()
-    return next((w for w in QUESTION_WORDS[:-1] if re.search(rf"\b{w}\b", lowered)), "other")
+    return next((w for w, finds in _FINDS_WORD if finds.search(question)), "other")
 
 
 def candidates(sentence: Doc) -> list[Span]:
@@ -147,13 +149,12 @@ def phrase_features(question: Question, asked: Doc, sentence: Doc, spans: Sequen
     ]
     noun = _asked_noun(asked)
     word = question_word(question.text)
-    column = {name: i for i, name in enumerate(SHORT_FEATURE_NAMES)}
     rows = np.zeros((len(spans) + 1, len(SHORT_FEATURE_NAMES)), dtype=np.float32)
-    rows[-1, column[f"{word}:none"]] = 1.0
+    rows[-1, _COLUMN[f"{word}:none"]] = 1.0
     for row, span in zip(rows[:-1], spans, strict=True):
         role = span.root.dep_ if span.root.dep_ in ROLES else "other"
-        row[column[f"{word}:{_kind(span)}"]] = 1.0
-        row[column[f"{word}:{role}"]] = 1.0
+        row[_COLUMN[f"{word}:{_kind(span)}"]] = 1.0
+        row[_COLUMN[f"{word}:{role}"]] = 1.0
         content = [t for t in span if not t.is_stop and not t.is_punct]
         share = sum(t.lower_ in named for t in content) / len(content) if content else 1.0
         outside = [a for a in anchors if not span.start <= a < span.end]
@@ -190,7 +191,7 @@ def phrase_features(question: Question, asked: Doc, sentence: Doc, spans: Sequen
             "proper_noun": float(span.root.pos_ == "PROPN"),
             "numeral": float(span.root.pos_ == "NUM"),
         }
-        row[[column[name] for name in PHRASE_SIGNALS]] = [signals[name] for name in PHRASE_SIGNALS]
+        row[_SIGNAL_COLUMNS] = [signals[name] for name in PHRASE_SIGNALS]
     return rows
 
 
