@@ -98,6 +98,15 @@ def test_the_threshold_keeps_the_target_f1_over_the_answers_it_lets_through() ->
         train_short.choose_threshold(confidence, np.zeros(5), 0.5)
 
 
+def test_each_half_can_be_judged_with_the_threshold_of_the_other() -> None:
+    confidence = np.array([0.9, 0.8, 0.7, 0.9, 0.8, 0.7])
+    f1 = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    halves = np.array([0, 0, 0, 1, 1, 1])
+    given = train_short.given_by_the_other_half(confidence, f1, halves, 0.6)
+    # half 1 reaches 0.6 only above 0.9, half 0 down to 0.7: each applies the other's threshold
+    assert given.tolist() == [True, False, False, True, True, True]
+
+
 @pytest.mark.slow
 def test_training_fits_a_reader_on_articles_it_did_not_see(tmp_path: Path, capsys) -> None:
     data = json.loads((ROOT.parent / "shared" / "eval" / "squad-v1.1-dev-a.json").read_text())
