@@ -4,7 +4,7 @@ real CLI, its answers compared with the root's for the same turns."""
 from __future__ import annotations
 
 import os
-import select
+import selectors
 import subprocess
 import sys
 import time
@@ -49,9 +49,12 @@ def chat_in_terminal(
     )  # fmt: skip
     os.close(terminal)
     shown, typing, deadline = b"", list(lines), time.monotonic() + timeout
+    # epoll, not select(): a test process holding many stores open has descriptors past 1024
+    waiting = selectors.DefaultSelector()
+    waiting.register(controller, selectors.EVENT_READ)
     try:
         while time.monotonic() < deadline:
-            if not select.select([controller], [], [], 0.5)[0]:
+            if not waiting.select(0.5):
                 continue
             try:
                 chunk = os.read(controller, 65536)
@@ -68,6 +71,7 @@ def chat_in_terminal(
         code = process.wait(timeout=60)
     finally:
         process.kill()
+        waiting.close()
         os.close(controller)
     return code, shown.decode().replace("\r\n", "\n"), process.stderr.read().decode()
 
@@ -203,6 +207,17 @@ def test_an_empty_store_ends_the_chat_at_its_start_as_ask_does(tmp_path: Path) -
     assert done.returncode == asked.returncode == 1
     assert done.stderr == asked.stderr and "python -m ingest" in done.stderr
     assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_the_terminal_is_read_whatever_descriptors_the_test_process_holds(sample_settings: Settings) -> None:
+    # a test process that opened many stores holds descriptors past 1024, which select() refuses
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        code, shown, stderr = chat_in_terminal("/quit", store=sample_settings.store)
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+    assert code == 0 and stderr == "" and shown.endswith("> /quit\n")
 
 
 def test_on_a_terminal_the_short_answer_is_bold_after_a_prompt(
