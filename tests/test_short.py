@@ -16,6 +16,7 @@ from assistant.answering.short import (
     candidates,
     phrase_features,
     phrase_shares,
+    read,
 )
 from assistant.core.errors import ConfigError
 from assistant.eval import train_short
@@ -26,24 +27,27 @@ TAGGER = EntityTagger()
 
 
 def _pick(question: str, sentence: str, probability: float = 1.0) -> str | None:
-    asked, parsed = TAGGER.parse([question, sentence])
-    pick = ShortReader.shipped().best(Question.parse(question), asked, parsed, probability)
+    pick = ShortReader.shipped().best(Question.parse(question), read(TAGGER, question, sentence), probability)
     return pick.span.text if pick and pick.confidence >= ShortReader.shipped().threshold else None
 
 
 def test_the_candidates_are_the_entities_and_noun_phrases_of_the_sentence() -> None:
-    (parsed,) = TAGGER.parse(["The council approved the procurement of 15 ferries for the Tarvik line."])
-    found = {span.text for span in candidates(parsed)}
+    sentence = "The council approved the procurement of 15 ferries for the Tarvik line."
+    (parsed,) = TAGGER.parse([sentence])
+    spans = candidates(parsed, TAGGER.entities([sentence])[0])
+    found = {span.text for span in spans}
     assert {"The council", "the procurement", "15", "the Tarvik line"} <= found
     assert "the procurement of 15 ferries" in found  # a noun phrase with its "of" phrase
-    assert len(found) == len(candidates(parsed))  # each span once
+    assert len(found) == len(spans)  # each span once
+    # the entities keep their labels; a noun phrase has none (spaCy's "NP" is no kind of entity)
+    assert {s.text for s in spans if s.label_} == {"15", "Tarvik"}
 
 
 def test_each_phrase_gets_a_row_of_features_and_no_phrase_the_last_one() -> None:
     question = Question.parse("Which line will the new ferries serve?")
-    asked, parsed = TAGGER.parse([question.text, "The council bought 15 ferries for the Tarvik line."])
-    spans = candidates(parsed)
-    rows = phrase_features(question, asked, parsed, spans)
+    reading = read(TAGGER, question.text, "The council bought 15 ferries for the Tarvik line.")
+    spans = reading.spans
+    rows = phrase_features(question, reading.asked, reading.sentence, spans)
     assert rows.shape == (len(spans) + 1, len(SHORT_FEATURE_NAMES))
     column = SHORT_FEATURE_NAMES.index
     assert rows[-1, column("which:none")] == 1.0 and rows[-1].sum() == 1.0

