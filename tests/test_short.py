@@ -47,7 +47,7 @@ def test_each_phrase_gets_a_row_of_features_and_no_phrase_the_last_one() -> None
     question = Question.parse("Which line will the new ferries serve?")
     reading = read(TAGGER, question.text, "The council bought 15 ferries for the Tarvik line.")
     spans = reading.spans
-    rows = phrase_features(question, reading.asked, reading.sentence, spans)
+    rows = phrase_features(question, reading)
     assert rows.shape == (len(spans) + 1, len(SHORT_FEATURE_NAMES))
     column = SHORT_FEATURE_NAMES.index
     assert rows[-1, column("which:none")] == 1.0 and rows[-1].sum() == 1.0

@@ -140,9 +140,10 @@ def _asked_noun(question: Doc) -> str | None:
     return None
 
 
-def phrase_features(question: Question, asked: Doc, sentence: Doc, spans: Sequence[Span]) -> np.ndarray:
-    """One row of :data:`SHORT_FEATURE_NAMES` per span of ``sentence``, then one for choosing no
-    phrase (what questions asking "why" or "how" choose most); ``asked`` is the parsed question."""
+def phrase_features(question: Question, reading: Reading) -> np.ndarray:
+    """One row of :data:`SHORT_FEATURE_NAMES` per candidate phrase of the sentence read, then one
+    for choosing no phrase (what questions asking "why" or "how" choose most)."""
+    asked, sentence, spans = reading.asked, reading.sentence, reading.spans
     labels = question.labels
     named = {t.lower_ for t in asked if not t.is_punct}
     terms = set(content_terms(question.text))
@@ -206,6 +207,13 @@ def phrase_shares(model: ScoreModel, rows: np.ndarray) -> np.ndarray:
     return shares / shares.sum()
 
 
+def likeliest(model: ScoreModel, rows: np.ndarray) -> tuple[int, float]:
+    """The row of the likeliest phrase (never the last one, no phrase) and its probability."""
+    shares = phrase_shares(model, rows)
+    i = int(shares[:-1].argmax())
+    return i, float(shares[i])
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A question and a sentence as the reader sees them: both parsed, and the sentence's
@@ -258,10 +266,8 @@ class ShortReader:
         ``probability``; None when it has no candidate phrase."""
         if not reading.spans:
             return None
-        rows = phrase_features(question, reading.asked, reading.sentence, reading.spans)
-        shares = phrase_shares(self.model, rows)
-        i = int(shares[:-1].argmax())
-        return Pick(reading.spans[i], float(shares[i]) * probability)
+        i, share = likeliest(self.model, phrase_features(question, reading))
+        return Pick(reading.spans[i], share * probability)
 
     def short_answer(
         self, tagger: EntityTagger, question: Question, cited: Citation, probability: float

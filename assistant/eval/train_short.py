@@ -33,8 +33,8 @@ from assistant.answering.policy import Cite
 from assistant.answering.short import (
     SHORT_FEATURE_NAMES,
     ShortReader,
+    likeliest,
     phrase_features,
-    phrase_shares,
     read,
 )
 from assistant.core.settings import Settings, checkout_root, configure_process
@@ -77,7 +77,7 @@ def gather(squad: Path, settings: Settings, store: Path | None) -> tuple[list[Se
         if not reading.spans:
             continue
         f1 = np.array([max(answer_f1(s.text, a) for a in case.answers) for s in reading.spans])
-        x = phrase_features(trace.question, reading.asked, reading.sentence, reading.spans)
+        x = phrase_features(trace.question, reading)
         sentences.append(Sentence(x, f1, float(trace.ranking.probabilities[first]), case.source))
     return sentences, len(dataset.cases)
 
@@ -92,9 +92,8 @@ def picks(model: ScoreModel, sentences: list[Sentence]) -> tuple[np.ndarray, np.
     """(confidence, F1) of the phrase ``model`` picks in each sentence."""
     confidence, f1 = np.zeros(len(sentences)), np.zeros(len(sentences))
     for n, s in enumerate(sentences):
-        shares = phrase_shares(model, s.x)
-        i = int(shares[:-1].argmax())
-        confidence[n], f1[n] = shares[i] * s.probability, s.f1[i]
+        i, share = likeliest(model, s.x)
+        confidence[n], f1[n] = share * s.probability, s.f1[i]
     return confidence, f1
 
 

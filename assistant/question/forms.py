@@ -42,7 +42,8 @@ def asks_cause(question: str) -> bool:
 
 
 _HOW_MANY = r"\bhow many\b"
-_FIGURE_QUESTION = re.compile(rf"{_HOW_MANY}|\bhow old\b", re.I)
+_HOW_OLD = r"\bhow old\b"
+_FIGURE_QUESTION = re.compile(rf"{_HOW_MANY}|{_HOW_OLD}", re.I)
 _HOW_LONG = r"\bhow long\b"
 _DURATION_QUESTION = re.compile(_HOW_LONG, re.I)
 
@@ -64,22 +65,30 @@ _PRICED = (
     "costs?|costing|prices?|priced|pa(?:y|ys|id|ying)|spen(?:d|ds|t)|charge[sd]?|fees?|worth|sell(?:s)?|sold"
     "|b(?:uy|uys|ought)|earn(?:s|ed)?|raise[sd]?|donate[sd]?|invest(?:s|ed)?|owe[sd]?|fine[sd]?|budget"
 )
-# (question pattern, entity labels that answer it, most likely first); the first match wins
-_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(pattern, re.I), labels)
-    for pattern, labels in (
-        (r"\b(?:what|which) (?:percentage|percent|share|proportion)\b", ("PERCENT",)),
-        (rf"\bhow much\b(?=.*\b(?:{_PRICED})\b)", ("MONEY", "PERCENT")),  # a price, or its change
-        (r"\bhow much\b", ("MONEY", "QUANTITY", "PERCENT", "CARDINAL")),
-        (_HOW_MANY, ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
-        (_HOW_LONG, ("DATE", "TIME", "QUANTITY", "CARDINAL")),
-        (r"\bhow old\b", ("DATE", "CARDINAL")),
-        (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
-        (r"^\W*(?:what|how much)\b.*\bworth\b", ("MONEY", "CARDINAL")),
-        (r"^\W*who(?:m|se)?\b|\b(?:by|to|for|with|of) whom\b|,\s*who\b", ("PERSON", "ORG", "NORP")),
-        (r"^\W*when\b|\bwhen (?:did|does|do|was|were|is|will|had|has)\b", ("DATE", "TIME")),
-        (r"^\W*where\b|\bwhere (?:did|does|do|was|were|is|are|will)\b", ("GPE", "LOC", "FAC", "ORG")),
-    )
+_Forms = tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
+
+
+def _forms(*pairs: tuple[str, tuple[str, ...]]) -> _Forms:
+    """(question pattern, entity labels that answer it, most likely first), compiled."""
+    return tuple((re.compile(pattern, re.I), labels) for pattern, labels in pairs)
+
+
+# Forms that say more than the noun after them ("how many", "how much" ...); the first match wins
+_MEASURE_FORMS = _forms(
+    (r"\b(?:what|which) (?:percentage|percent|share|proportion)\b", ("PERCENT",)),
+    (rf"\bhow much\b(?=.*\b(?:{_PRICED})\b)", ("MONEY", "PERCENT")),  # a price, or its change
+    (r"\bhow much\b", ("MONEY", "QUANTITY", "PERCENT", "CARDINAL")),
+    (_HOW_MANY, ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
+    (_HOW_LONG, ("DATE", "TIME", "QUANTITY", "CARDINAL")),
+    (_HOW_OLD, ("DATE", "CARDINAL")),
+    (r"\bhow (?:far|tall|big|high|large|wide|deep|heavy|fast)\b", ("QUANTITY", "CARDINAL")),
+)
+# Forms read when the question names no noun of a known kind; the first match wins
+_OTHER_FORMS = _forms(
+    (r"^\W*(?:what|how much)\b.*\bworth\b", ("MONEY", "CARDINAL")),
+    (r"^\W*who(?:m|se)?\b|\b(?:by|to|for|with|of) whom\b|,\s*who\b", ("PERSON", "ORG", "NORP")),
+    (r"^\W*when\b|\bwhen (?:did|does|do|was|were|is|will|had|has)\b", ("DATE", "TIME")),
+    (r"^\W*where\b|\bwhere (?:did|does|do|was|were|is|are|will)\b", ("GPE", "LOC", "FAC", "ORG")),
 )
 # What a "what X" / "which X" question asks for, by its head noun X: general English nouns.
 _NOUNS: dict[tuple[str, ...], str] = {
@@ -148,13 +157,13 @@ def asked_for(question: str) -> tuple[str, ...]:
     question = _LEADING_CLAUSE.sub("", question)
     if _IDENTITY.match(question):
         return ()  # "Who is X?" wants a description of X, not another name
-    for pattern, labels in _FORMS[:7]:  # "how many", "how much"... say more than the noun after them
+    for pattern, labels in _MEASURE_FORMS:
         if pattern.search(question):
             return labels
     head = _head_noun_labels(question)
     if head:
         return head
-    for pattern, labels in _FORMS[7:]:
+    for pattern, labels in _OTHER_FORMS:
         if pattern.search(question):
             return labels
     return ()
