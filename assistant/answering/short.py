@@ -96,7 +96,7 @@ SHORT_FEATURE_NAMES: tuple[str, ...] = (
 )
 _COLUMN = {name: i for i, name in enumerate(SHORT_FEATURE_NAMES)}
 _SIGNAL_COLUMNS = [_COLUMN[name] for name in PHRASE_SIGNALS]
-_FINDS_WORD = tuple((w, re.compile(rf"\b{w}\b", re.I)) for w in QUESTION_WORDS[:-1])
+_FINDS_WORD = tuple((w, re.compile(rf"\b{w}\b", re.I)) for w in QUESTION_WORDS if w != "other")
 
 
 def question_word(question: str) -> str:
